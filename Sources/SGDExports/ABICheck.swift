@@ -1,0 +1,25 @@
+import CSGDSwift
+
+// Compile-time proof that every @_cdecl function has exactly the type sgdswift.h declares for its
+// symbol: `inout` forbids every conversion, so any drift in a parameter, a return type or a
+// pointer's nullability is a build error here instead of silent memory corruption at run time.
+private func requireSameType<F>(_ header: inout F, _ export: inout F) {}
+
+private func checkExportsMatchHeader() {
+    var h0 = sgd_runtime_self_test, e0 = exportRuntimeSelfTest
+    requireSameType(&h0, &e0)
+    var h1 = sgd_network_create, e1 = exportNetworkCreate
+    requireSameType(&h1, &e1)
+    var h2 = sgd_network_destroy, e2 = exportNetworkDestroy
+    requireSameType(&h2, &e2)
+    var h3 = sgd_network_parameters, e3 = exportNetworkParameters
+    requireSameType(&h3, &e3)
+    var h4 = sgd_network_predict, e4 = exportNetworkPredict
+    requireSameType(&h4, &e4)
+    var h5 = sgd_network_evaluate, e5 = exportNetworkEvaluate
+    requireSameType(&h5, &e5)
+    var h6 = sgd_network_gradient, e6 = exportNetworkGradient
+    requireSameType(&h6, &e6)
+    var h7 = sgd_network_fit, e7 = exportNetworkFit
+    requireSameType(&h7, &e7)
+}

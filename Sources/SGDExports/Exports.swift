@@ -1,0 +1,209 @@
+import CSGDSwift
+import SGDCore
+
+// The C ABI of sgdswift.h. These functions convert C views into core types and core errors into
+// status codes; they hold no training logic. A handle is an unmanaged Network<Float> or Network<Double>.
+
+/// A network of either dtype, opened back into its element type by calling a protocol extension.
+protocol ExportedNetwork: AnyObject {
+    associatedtype Element: Scalar
+    var network: Network<Element> { get }
+}
+
+extension Network: ExportedNetwork {
+    var network: Network<T> { self }
+}
+
+extension ExportedNetwork {
+    var parameterVector: (data: UnsafeMutableRawPointer, count: Int64) {
+        (UnsafeMutableRawPointer(network.parameters.base), Int64(network.parameters.count))
+    }
+
+    func matrix(_ view: sgd_matrix, name: String) throws -> Matrix<Element> {
+        guard let data = view.data, view.rows >= 0, view.columns >= 0 else {
+            throw CoreError.invalidArgument("\(name): not a valid matrix (\(view.rows) × \(view.columns))")
+        }
+        return Matrix(UnsafeMutablePointer(mutating: data.assumingMemoryBound(to: Element.self)),
+                      rows: Int(view.rows), columns: Int(view.columns))
+    }
+
+    func targets(_ view: sgd_targets, name: String) throws -> Targets<Element> {
+        switch view.kind {
+        case SGD_TARGETS_DENSE:
+            return .dense(try matrix(sgd_matrix(data: view.data, rows: view.rows, columns: view.columns), name: name))
+        case SGD_TARGETS_LABELS:
+            guard let data = view.data, view.rows >= 0 else {
+                throw CoreError.invalidArgument("\(name): not a valid label vector (\(view.rows) rows)")
+            }
+            return .labels(data.assumingMemoryBound(to: Int.self), rows: Int(view.rows))
+        default:
+            throw CoreError.invalidArgument("\(name): unknown target kind \(view.kind)")
+        }
+    }
+
+    func predict(_ x: sgd_matrix, out: UnsafeMutableRawPointer, count: Int64) throws {
+        let x = try matrix(x, name: "X")
+        try require(count == Int64(x.rows) * Int64(network.outputCount),
+                    "out: expected \(x.rows * network.outputCount) scalars, got \(count)")
+        let output = Matrix(out.assumingMemoryBound(to: Element.self), rows: x.rows, columns: network.outputCount)
+        try network.predict(x, into: output)
+    }
+
+    func evaluate(_ x: sgd_matrix, _ y: sgd_targets) throws -> (loss: Double, correct: Int?) {
+        try network.evaluate(matrix(x, name: "X"), targets(y, name: "Y"))
+    }
+
+    func gradient(_ x: sgd_matrix, _ y: sgd_targets, out: UnsafeMutableRawPointer, count: Int64) throws -> Double {
+        try network.gradient(matrix(x, name: "X"), targets(y, name: "Y"),
+                             into: out.assumingMemoryBound(to: Element.self), count: Int(count))
+    }
+
+    func fit(_ x: sgd_matrix, _ y: sgd_targets, _ validationX: sgd_matrix, _ validationY: sgd_targets,
+             _ options: sgd_fit_options, history: UnsafeMutablePointer<sgd_epoch_record>, capacity: Int64,
+             progress: sgd_progress_callback?, context: UnsafeMutableRawPointer?) throws -> (epochs: Int, stopped: Bool) {
+        try require(capacity >= options.epochs, "history: room for \(capacity) epochs, need \(options.epochs)")
+        let validation = validationX.data == nil ? nil
+            : (x: try matrix(validationX, name: "validation X"), y: try targets(validationY, name: "validation Y"))
+        let trainingOptions = TrainingOptions(
+            epochs: Int(options.epochs), batchSize: Int(options.batch_size), learningRate: options.learning_rate,
+            shuffle: options.shuffle != 0, seed: options.seed, stream: options.stream)
+        return try network.fit(try matrix(x, name: "X"), try targets(y, name: "Y"), validation: validation,
+                               options: trainingOptions) { epoch, record in
+            guard let record else { return progress?(context, Int64(epoch), nil) ?? 0 == 0 }
+            history[epoch] = sgd_epoch_record(
+                loss: record.loss, accuracy: record.accuracy ?? .nan,
+                validation_loss: record.validationLoss ?? .nan,
+                validation_accuracy: record.validationAccuracy ?? .nan, seconds: record.seconds)
+            return progress?(context, Int64(epoch), history + epoch) ?? 0 == 0
+        }
+    }
+}
+
+/// Runs `body` on the network behind `handle`, turning thrown errors into a status and a message.
+private func withNetwork(
+    _ handle: UnsafeMutableRawPointer, _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64,
+    _ body: (any ExportedNetwork) throws -> sgd_status
+) -> sgd_status {
+    guard let network = Unmanaged<AnyObject>.fromOpaque(handle).takeUnretainedValue() as? any ExportedNetwork else {
+        return report(CoreError.invalidArgument("network: not a network handle"), message, capacity)
+    }
+    do { return try body(network) } catch { return report(error, message, capacity) }
+}
+
+private func report(_ error: Error, _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64) -> sgd_status {
+    let text = (error as? CoreError)?.description ?? "\(error)"
+    let bytes = Array(text.utf8.prefix(max(Int(capacity) - 1, 0)))
+    for (i, byte) in bytes.enumerated() { message[i] = CChar(bitPattern: byte) }
+    if capacity > 0 { message[bytes.count] = 0 }
+    if case .outOfMemory = error as? CoreError { return SGD_OUT_OF_MEMORY }
+    return SGD_INVALID_ARGUMENT
+}
+
+@_cdecl("sgd_runtime_self_test")
+public func exportRuntimeSelfTest() -> Int32 {
+    // Protocol conformances are found through runtime metadata that only registers when swiftrt.o is
+    // linked in; without it this cast fails silently.
+    let object: AnyObject? = try? Network<Double>(sizes: [1, 1], hidden: .sigmoid, output: .sigmoid, loss: .quadratic)
+    return object as? any ExportedNetwork == nil ? 0 : 1
+}
+
+@_cdecl("sgd_network_create")
+public func exportNetworkCreate(
+    _ dtype: Int32, _ sizes: UnsafePointer<Int64>, _ layerCount: Int64,
+    _ hidden: UnsafePointer<CChar>, _ output: UnsafePointer<CChar>, _ loss: UnsafePointer<CChar>,
+    _ initializer: UnsafePointer<CChar>, _ seed: UInt64, _ networkOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+    _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
+) -> sgd_status {
+    do {
+        try require(layerCount >= 0 && layerCount <= 1 << 20, "sizes: \(layerCount) layers")
+        let sizes = (0..<Int(layerCount)).map { Int(sizes[$0]) }
+        let names = (hidden: String(cString: hidden), output: String(cString: output), loss: String(cString: loss),
+                     initializer: String(cString: initializer))
+        let network: AnyObject
+        switch dtype {
+        case SGD_FLOAT32:
+            network = try Network<Float>(sizes: sizes, hidden: names.hidden, output: names.output, loss: names.loss,
+                                         initializer: names.initializer, seed: seed)
+        case SGD_FLOAT64:
+            network = try Network<Double>(sizes: sizes, hidden: names.hidden, output: names.output, loss: names.loss,
+                                          initializer: names.initializer, seed: seed)
+        default:
+            throw CoreError.invalidArgument("dtype: unknown code \(dtype)")
+        }
+        networkOut.pointee = Unmanaged.passRetained(network).toOpaque()
+        return SGD_OK
+    } catch {
+        return report(error, message, capacity)
+    }
+}
+
+@_cdecl("sgd_network_destroy")
+public func exportNetworkDestroy(_ handle: UnsafeMutableRawPointer) {
+    Unmanaged<AnyObject>.fromOpaque(handle).release()
+}
+
+@_cdecl("sgd_network_parameters")
+public func exportNetworkParameters(
+    _ handle: UnsafeMutableRawPointer, _ dataOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+    _ countOut: UnsafeMutablePointer<Int64>
+) {
+    dataOut.pointee = nil
+    countOut.pointee = 0
+    guard let exported = Unmanaged<AnyObject>.fromOpaque(handle).takeUnretainedValue() as? any ExportedNetwork else { return }
+    (dataOut.pointee, countOut.pointee) = exported.parameterVector
+}
+
+@_cdecl("sgd_network_predict")
+public func exportNetworkPredict(
+    _ handle: UnsafeMutableRawPointer, _ x: sgd_matrix, _ out: UnsafeMutableRawPointer, _ outCount: Int64,
+    _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
+) -> sgd_status {
+    withNetwork(handle, message, capacity) { network in
+        try network.predict(x, out: out, count: outCount)
+        return SGD_OK
+    }
+}
+
+@_cdecl("sgd_network_evaluate")
+public func exportNetworkEvaluate(
+    _ handle: UnsafeMutableRawPointer, _ x: sgd_matrix, _ y: sgd_targets,
+    _ lossOut: UnsafeMutablePointer<Double>, _ correctOut: UnsafeMutablePointer<Int64>,
+    _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
+) -> sgd_status {
+    withNetwork(handle, message, capacity) { network in
+        let result = try network.evaluate(x, y)
+        lossOut.pointee = result.loss
+        correctOut.pointee = result.correct.map(Int64.init) ?? -1
+        return SGD_OK
+    }
+}
+
+@_cdecl("sgd_network_gradient")
+public func exportNetworkGradient(
+    _ handle: UnsafeMutableRawPointer, _ x: sgd_matrix, _ y: sgd_targets,
+    _ gradientOut: UnsafeMutableRawPointer, _ gradientCount: Int64, _ lossOut: UnsafeMutablePointer<Double>,
+    _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
+) -> sgd_status {
+    withNetwork(handle, message, capacity) { network in
+        lossOut.pointee = try network.gradient(x, y, out: gradientOut, count: gradientCount)
+        return SGD_OK
+    }
+}
+
+@_cdecl("sgd_network_fit")
+public func exportNetworkFit(
+    _ handle: UnsafeMutableRawPointer, _ x: sgd_matrix, _ y: sgd_targets,
+    _ validationX: sgd_matrix, _ validationY: sgd_targets, _ options: sgd_fit_options,
+    _ history: UnsafeMutablePointer<sgd_epoch_record>, _ historyCapacity: Int64,
+    _ progress: sgd_progress_callback?, _ context: UnsafeMutableRawPointer?,
+    _ epochsDoneOut: UnsafeMutablePointer<Int64>,
+    _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
+) -> sgd_status {
+    epochsDoneOut.pointee = 0
+    return withNetwork(handle, message, capacity) { network in
+        let result = try network.fit(x, y, validationX, validationY, options, history: history, capacity: historyCapacity,
+                                     progress: progress, context: context)
+        epochsDoneOut.pointee = Int64(result.epochs)
+        return result.stopped ? SGD_INTERRUPTED : SGD_OK
+    }
+}

@@ -1,0 +1,437 @@
+/* sgdswift._core: the CPython face of the Swift core (sgdswift.h).
+ *
+ * Buffers in, status codes out, the GIL released around every core call. No training logic here:
+ * argument checking for users lives in the Python package, the checks the maths needs in the core.
+ * Arrays are taken through the buffer protocol (no NumPy headers, any NumPy version) and never
+ * copied: C-contiguous buffers of the network's dtype are required.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pythread.h>
+#include <string.h>
+
+#include "sgdswift.h"
+
+#define MESSAGE_CAPACITY 1024
+
+typedef struct {
+    PyObject_HEAD
+    void *network;          /* owned Swift handle */
+    int dtype;              /* SGD_FLOAT32 or SGD_FLOAT64 */
+    Py_ssize_t itemsize;
+    Py_ssize_t parameter_count;
+    void *parameters;       /* owned by the network, fixed for its lifetime */
+    int busy;               /* a core call with the GIL released is running */
+    unsigned long busy_thread;
+} NetworkObject;
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+
+static PyObject *raise_status(sgd_status status, const char *message) {
+    PyObject *type = status == SGD_OUT_OF_MEMORY ? PyExc_MemoryError : PyExc_ValueError;
+    PyObject *text = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "replace");
+    if (text) {
+        PyErr_SetObject(type, text);
+        Py_DECREF(text);
+    }
+    return NULL;
+}
+
+/* A format string's type character without byte-order prefixes ('@', '=', '<'). */
+static char format_code(const char *format) {
+    if (!format) return 'B';
+    while (*format == '@' || *format == '=' || *format == '<') format++;
+    return format[1] == '\0' ? format[0] : '\0';
+}
+
+static int is_float_format(const Py_buffer *view, int dtype) {
+    char code = format_code(view->format);
+    return dtype == SGD_FLOAT32 ? (code == 'f' && view->itemsize == 4) : (code == 'd' && view->itemsize == 8);
+}
+
+static int is_int64_format(const Py_buffer *view) {
+    char code = format_code(view->format);
+    return (code == 'l' || code == 'q') && view->itemsize == 8;
+}
+
+static const char *dtype_name(int dtype) { return dtype == SGD_FLOAT32 ? "float32" : "float64"; }
+
+/* Acquires a C-contiguous 2-D buffer of the network's dtype. */
+static int get_matrix(NetworkObject *self, PyObject *object, const char *name, int writable, Py_buffer *view,
+                      sgd_matrix *matrix) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(object, view, flags) < 0) return -1;
+    if (view->ndim != 2 || !is_float_format(view, self->dtype)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a 2-D C-contiguous %s buffer, got %d-D format '%s'", name,
+                     dtype_name(self->dtype), view->ndim, view->format ? view->format : "B");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    matrix->data = view->buf;
+    matrix->rows = view->shape[0];
+    matrix->columns = view->shape[1];
+    return 0;
+}
+
+/* Acquires targets: 1-D int64 class labels or a 2-D buffer of the network's dtype. */
+static int get_targets(NetworkObject *self, PyObject *object, const char *name, Py_buffer *view,
+                       sgd_targets *targets) {
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    if (view->ndim == 1 && is_int64_format(view)) {
+        *targets = (sgd_targets){view->buf, view->shape[0], 1, SGD_TARGETS_LABELS};
+        return 0;
+    }
+    if (view->ndim == 2 && is_float_format(view, self->dtype)) {
+        *targets = (sgd_targets){view->buf, view->shape[0], view->shape[1], SGD_TARGETS_DENSE};
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "%s: expected 1-D int64 labels or a 2-D %s buffer, got %d-D format '%s'", name,
+                 dtype_name(self->dtype), view->ndim, view->format ? view->format : "B");
+    PyBuffer_Release(view);
+    return -1;
+}
+
+/* One network, one core call at a time. The thread that runs a fit may call back into the network
+ * from its progress callback (the core is paused there); any other thread is refused. */
+static int enter(NetworkObject *self, int reentrant_allowed) {
+    if (self->busy && !(reentrant_allowed && self->busy_thread == PyThread_get_thread_ident())) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "network: already in use by a running call (fit, predict, ...); one network serves one call at a time");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- type ------------------------------------------------------------------------------------- */
+
+static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"dtype", "sizes", "hidden", "output", "loss", "init", "seed", NULL};
+    int dtype;
+    PyObject *sizes_object;
+    const char *hidden, *output, *loss, *initializer;
+    unsigned long long seed;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iOssssK", keywords, &dtype, &sizes_object, &hidden, &output,
+                                     &loss, &initializer, &seed))
+        return -1;
+    if (self->network) {
+        PyErr_SetString(PyExc_RuntimeError, "network: already initialised");
+        return -1;
+    }
+    PyObject *sizes = PySequence_Fast(sizes_object, "sizes: expected a sequence of ints");
+    if (!sizes) return -1;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(sizes);
+    int64_t *values = PyMem_New(int64_t, count > 0 ? count : 1);
+    if (!values) {
+        Py_DECREF(sizes);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        values[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(sizes, i));
+        if (values[i] == -1 && PyErr_Occurred()) {
+            PyMem_Free(values);
+            Py_DECREF(sizes);
+            return -1;
+        }
+    }
+    Py_DECREF(sizes);
+    char message[MESSAGE_CAPACITY] = "";
+    void *network = NULL;
+    sgd_status status;
+    Py_BEGIN_ALLOW_THREADS
+    status = sgd_network_create(dtype, values, count, hidden, output, loss, initializer, seed, &network, message,
+                                MESSAGE_CAPACITY);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(values);
+    if (status != SGD_OK) {
+        raise_status(status, message);
+        return -1;
+    }
+    int64_t parameter_count = 0;
+    self->network = network;
+    self->dtype = dtype;
+    self->itemsize = dtype == SGD_FLOAT32 ? 4 : 8;
+    sgd_network_parameters(network, &self->parameters, &parameter_count);
+    self->parameter_count = (Py_ssize_t)parameter_count;
+    return 0;
+}
+
+static void Network_dealloc(NetworkObject *self) {
+    if (self->network) sgd_network_destroy(self->network);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int require_network(NetworkObject *self) {
+    if (!self->network) {
+        PyErr_SetString(PyExc_RuntimeError, "network: not initialised");
+        return -1;
+    }
+    return 0;
+}
+
+/* The flat parameter vector θ = [W1, b1, W2, b2, ...], writable, shared with the core. */
+static int Network_getbuffer(NetworkObject *self, Py_buffer *view, int flags) {
+    if (require_network(self) < 0) {
+        view->obj = NULL;
+        return -1;
+    }
+    view->obj = Py_NewRef((PyObject *)self);
+    view->buf = self->parameters;
+    view->len = self->parameter_count * self->itemsize;
+    view->readonly = 0;
+    view->itemsize = self->itemsize;
+    view->format = (flags & PyBUF_FORMAT) ? (self->dtype == SGD_FLOAT32 ? "f" : "d") : NULL;
+    view->ndim = 1;
+    view->shape = (flags & PyBUF_ND) ? &self->parameter_count : NULL;
+    view->strides = (flags & PyBUF_STRIDES) ? &self->itemsize : NULL;
+    view->suboffsets = NULL;
+    view->internal = NULL;
+    return 0;
+}
+
+static PyBufferProcs Network_as_buffer = {(getbufferproc)Network_getbuffer, NULL};
+
+static PyObject *Network_predict(NetworkObject *self, PyObject *args) {
+    PyObject *x_object, *out_object;
+    if (!PyArg_ParseTuple(args, "OO", &x_object, &out_object)) return NULL;
+    if (require_network(self) < 0 || enter(self, 1) < 0) return NULL;
+    Py_buffer x_view, out_view;
+    sgd_matrix x, out;
+    if (get_matrix(self, x_object, "X", 0, &x_view, &x) < 0) return NULL;
+    if (get_matrix(self, out_object, "out", 1, &out_view, &out) < 0) {
+        PyBuffer_Release(&x_view);
+        return NULL;
+    }
+    char message[MESSAGE_CAPACITY] = "";
+    sgd_status status;
+    int was_busy = self->busy;
+    self->busy = 1;
+    self->busy_thread = PyThread_get_thread_ident();
+    Py_BEGIN_ALLOW_THREADS
+    status = sgd_network_predict(self->network, x, out_view.buf, out.rows * out.columns, message, MESSAGE_CAPACITY);
+    Py_END_ALLOW_THREADS
+    self->busy = was_busy;
+    PyBuffer_Release(&x_view);
+    PyBuffer_Release(&out_view);
+    if (status != SGD_OK) return raise_status(status, message);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Network_evaluate(NetworkObject *self, PyObject *args) {
+    PyObject *x_object, *y_object;
+    if (!PyArg_ParseTuple(args, "OO", &x_object, &y_object)) return NULL;
+    if (require_network(self) < 0 || enter(self, 1) < 0) return NULL;
+    Py_buffer x_view, y_view;
+    sgd_matrix x;
+    sgd_targets y;
+    if (get_matrix(self, x_object, "X", 0, &x_view, &x) < 0) return NULL;
+    if (get_targets(self, y_object, "Y", &y_view, &y) < 0) {
+        PyBuffer_Release(&x_view);
+        return NULL;
+    }
+    char message[MESSAGE_CAPACITY] = "";
+    double loss = 0;
+    int64_t correct = -1;
+    sgd_status status;
+    int was_busy = self->busy;
+    self->busy = 1;
+    self->busy_thread = PyThread_get_thread_ident();
+    Py_BEGIN_ALLOW_THREADS
+    status = sgd_network_evaluate(self->network, x, y, &loss, &correct, message, MESSAGE_CAPACITY);
+    Py_END_ALLOW_THREADS
+    self->busy = was_busy;
+    PyBuffer_Release(&x_view);
+    PyBuffer_Release(&y_view);
+    if (status != SGD_OK) return raise_status(status, message);
+    if (correct < 0) return Py_BuildValue("(dO)", loss, Py_None);
+    return Py_BuildValue("(dL)", loss, (long long)correct);
+}
+
+static PyObject *Network_gradient(NetworkObject *self, PyObject *args) {
+    PyObject *x_object, *y_object, *out_object;
+    if (!PyArg_ParseTuple(args, "OOO", &x_object, &y_object, &out_object)) return NULL;
+    if (require_network(self) < 0 || enter(self, 1) < 0) return NULL;
+    Py_buffer x_view, y_view, out_view;
+    sgd_matrix x;
+    sgd_targets y;
+    if (get_matrix(self, x_object, "X", 0, &x_view, &x) < 0) return NULL;
+    if (get_targets(self, y_object, "Y", &y_view, &y) < 0) {
+        PyBuffer_Release(&x_view);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(out_object, &out_view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&x_view);
+        PyBuffer_Release(&y_view);
+        return NULL;
+    }
+    if (out_view.ndim != 1 || !is_float_format(&out_view, self->dtype)) {
+        PyErr_Format(PyExc_TypeError, "out: expected a 1-D %s buffer", dtype_name(self->dtype));
+        PyBuffer_Release(&x_view);
+        PyBuffer_Release(&y_view);
+        PyBuffer_Release(&out_view);
+        return NULL;
+    }
+    char message[MESSAGE_CAPACITY] = "";
+    double loss = 0;
+    sgd_status status;
+    int was_busy = self->busy;
+    self->busy = 1;
+    self->busy_thread = PyThread_get_thread_ident();
+    Py_BEGIN_ALLOW_THREADS
+    status = sgd_network_gradient(self->network, x, y, out_view.buf, out_view.shape[0], &loss, message,
+                                  MESSAGE_CAPACITY);
+    Py_END_ALLOW_THREADS
+    self->busy = was_busy;
+    PyBuffer_Release(&x_view);
+    PyBuffer_Release(&y_view);
+    PyBuffer_Release(&out_view);
+    if (status != SGD_OK) return raise_status(status, message);
+    return PyFloat_FromDouble(loss);
+}
+
+typedef struct {
+    PyObject *callback;       /* callable(epoch) -> bool-ish, or None */
+    PyThreadState *thread_state;
+} FitContext;
+
+/* Called by the core with the GIL released: takes it, checks for Ctrl-C, runs the Python callback
+ * after an epoch, gives the GIL back. Non-zero stops training; a pending exception says why. */
+static int32_t fit_progress(void *context, int64_t epoch, const sgd_epoch_record *record) {
+    FitContext *fit = (FitContext *)context;
+    PyEval_RestoreThread(fit->thread_state);
+    int32_t stop = 0;
+    if (PyErr_CheckSignals() < 0) {
+        stop = 1;
+    } else if (record && fit->callback != Py_None) {
+        PyObject *result = PyObject_CallFunction(fit->callback, "L", (long long)epoch);
+        stop = result == NULL || result == Py_False;
+        Py_XDECREF(result);
+    }
+    fit->thread_state = PyEval_SaveThread();
+    return stop;
+}
+
+static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"X", "Y", "validation_X", "validation_Y", "epochs", "batch_size", "lr", "shuffle",
+                               "seed", "stream", "history", "callback", NULL};
+    PyObject *x_object, *y_object, *vx_object, *vy_object, *history_object, *callback;
+    long long epochs, batch_size;
+    double lr;
+    int shuffle;
+    unsigned long long seed, stream;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOLLdpKKOO", keywords, &x_object, &y_object, &vx_object,
+                                     &vy_object, &epochs, &batch_size, &lr, &shuffle, &seed, &stream,
+                                     &history_object, &callback))
+        return NULL;
+    if (require_network(self) < 0 || enter(self, 0) < 0) return NULL;
+    if (callback != Py_None && !PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "callback: expected a callable or None");
+        return NULL;
+    }
+    Py_buffer views[5];
+    int acquired = 0;
+    sgd_matrix x, vx = {NULL, 0, 0};
+    sgd_targets y, vy = {NULL, 0, 0, SGD_TARGETS_DENSE};
+    PyObject *result = NULL;
+    if (get_matrix(self, x_object, "X", 0, &views[acquired], &x) < 0) goto done;
+    acquired++;
+    if (get_targets(self, y_object, "Y", &views[acquired], &y) < 0) goto done;
+    acquired++;
+    if (vx_object != Py_None) {
+        if (get_matrix(self, vx_object, "validation X", 0, &views[acquired], &vx) < 0) goto done;
+        acquired++;
+        if (get_targets(self, vy_object, "validation Y", &views[acquired], &vy) < 0) goto done;
+        acquired++;
+    }
+    if (PyObject_GetBuffer(history_object, &views[acquired], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+        goto done;
+    Py_buffer *history = &views[acquired++];
+    if (format_code(history->format) != 'd' || history->itemsize != 8) {
+        PyErr_SetString(PyExc_TypeError, "history: expected a float64 buffer");
+        goto done;
+    }
+    char message[MESSAGE_CAPACITY] = "";
+    sgd_fit_options options = {epochs, batch_size, lr, shuffle, seed, stream};
+    int64_t epochs_done = 0;
+    FitContext context = {callback, NULL};
+    sgd_status status;
+    self->busy = 1;
+    self->busy_thread = PyThread_get_thread_ident();
+    context.thread_state = PyEval_SaveThread();
+    status = sgd_network_fit(self->network, x, y, vx, vy, options, (sgd_epoch_record *)history->buf,
+                             (int64_t)(history->len / (Py_ssize_t)sizeof(sgd_epoch_record)), fit_progress, &context,
+                             &epochs_done, message, MESSAGE_CAPACITY);
+    PyEval_RestoreThread(context.thread_state);
+    self->busy = 0;
+    if (status == SGD_INTERRUPTED && PyErr_Occurred()) goto done;
+    if (status != SGD_OK && status != SGD_INTERRUPTED) {
+        raise_status(status, message);
+        goto done;
+    }
+    result = PyLong_FromLongLong((long long)epochs_done);
+done:
+    for (int i = 0; i < acquired; i++) PyBuffer_Release(&views[i]);
+    return result;
+}
+
+static PyObject *Network_get_parameter_count(NetworkObject *self, void *closure) {
+    return PyLong_FromSsize_t(self->parameter_count);
+}
+
+static PyMethodDef Network_methods[] = {
+    {"predict", (PyCFunction)Network_predict, METH_VARARGS, "predict(X, out): output activations of X into out."},
+    {"evaluate", (PyCFunction)Network_evaluate, METH_VARARGS,
+     "evaluate(X, Y) -> (mean loss, correctly classified rows or None)."},
+    {"gradient", (PyCFunction)Network_gradient, METH_VARARGS,
+     "gradient(X, Y, out) -> mean loss; its gradient, laid out as the parameters, into out."},
+    {"fit", (PyCFunction)(void (*)(void))Network_fit, METH_VARARGS | METH_KEYWORDS,
+     "fit(X, Y, validation_X, validation_Y, epochs, batch_size, lr, shuffle, seed, stream, history, callback)"
+     " -> finished epochs."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Network_getset[] = {
+    {"parameter_count", (getter)Network_get_parameter_count, NULL, "Number of parameters.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject NetworkType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "sgdswift._core.Network",
+    .tp_doc = "A Swift-core network handle; use sgdswift.Network.",
+    .tp_basicsize = sizeof(NetworkObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Network_init,
+    .tp_dealloc = (destructor)Network_dealloc,
+    .tp_as_buffer = &Network_as_buffer,
+    .tp_methods = Network_methods,
+    .tp_getset = Network_getset,
+};
+
+static PyObject *runtime_self_test(PyObject *module, PyObject *unused) {
+    return PyBool_FromLong(sgd_runtime_self_test());
+}
+
+static PyMethodDef module_methods[] = {
+    {"runtime_self_test", runtime_self_test, METH_NOARGS,
+     "True when the statically linked Swift runtime finds protocol conformances."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_definition = {
+    PyModuleDef_HEAD_INIT, "sgdswift._core", "The Swift training core of sgdswift.", -1, module_methods,
+};
+
+PyMODINIT_FUNC PyInit__core(void) {
+    if (PyType_Ready(&NetworkType) < 0) return NULL;
+    PyObject *module = PyModule_Create(&module_definition);
+    if (!module) return NULL;
+    if (PyModule_AddObjectRef(module, "Network", (PyObject *)&NetworkType) < 0 ||
+        PyModule_AddIntConstant(module, "FLOAT32", SGD_FLOAT32) < 0 ||
+        PyModule_AddIntConstant(module, "FLOAT64", SGD_FLOAT64) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -1,0 +1,75 @@
+"""Builds sgdswift._core: the C extension with the Swift core linked in statically.
+
+`swift build` makes the static library SGDSwift (core + @_cdecl exports); the extension links it with
+the Swift runtime's static libraries and swiftrt.o (without which protocol conformances are not
+registered), so the resulting .so needs nothing from the Swift toolchain at run time: only
+libopenblas.so.0 from the system.
+"""
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+
+
+def find_swift() -> Path:
+    candidate = os.environ.get("SWIFT") or shutil.which("swift") or "/opt/swift/usr/bin/swift"
+    if not Path(candidate).exists():
+        raise RuntimeError("the Swift toolchain was not found: put `swift` on PATH or set SWIFT=/path/to/swift")
+    return Path(candidate)
+
+
+def static_stdlib_flags(lnk: Path) -> list[str]:
+    """static-stdlib-args.lnk is written for swiftc (`-Xlinker X`); gcc wants `-Wl,X`."""
+    words = lnk.read_text().split()
+    flags, i = [], 0
+    while i < len(words):
+        if words[i] == "-Xlinker":
+            flags.append("-Wl," + words[i + 1])
+            i += 2
+        else:
+            flags.append(words[i])
+            i += 1
+    return flags
+
+
+class BuildSwiftExtension(build_ext):
+    def run(self):
+        swift = find_swift()
+        toolchain = swift.resolve().parent.parent  # .../usr; `swift` itself must keep its name
+        build = [str(swift), "build", "-c", "release", "--package-path", str(ROOT), "--product", "SGDSwift"]
+        subprocess.run(build, check=True)
+        bin_path = Path(subprocess.run(build[:-2] + ["--show-bin-path"], check=True, capture_output=True,
+                                       text=True).stdout.strip())
+        archive = bin_path / "libSGDSwift.a"
+        static = toolchain / "lib" / "swift_static" / "linux"
+        autolink = subprocess.run([str(toolchain / "bin" / "swift-autolink-extract"), str(archive), "-o", "-"],
+                                  check=True, capture_output=True, text=True).stdout.split()
+        openblas = subprocess.run(["pkg-config", "--libs", "openblas"], check=True, capture_output=True,
+                                  text=True).stdout.split()
+        for extension in self.extensions:
+            extension.extra_objects = [str(archive), str(static / platform.machine() / "swiftrt.o")]
+            extension.extra_link_args = (["-L" + str(static)] + autolink
+                                         + static_stdlib_flags(static / "static-stdlib-args.lnk") + openblas)
+            extension.depends = [str(archive)]
+        print("linking the Swift core:", shlex.join(extension.extra_link_args))
+        super().run()
+
+
+setup(
+    ext_modules=[
+        Extension(
+            "sgdswift._core",
+            sources=["python/sgdswift/_core.c"],
+            include_dirs=["Sources/CSGDSwift/include"],
+            extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+        )
+    ],
+    cmdclass={"build_ext": BuildSwiftExtension},
+)
