@@ -204,6 +204,8 @@ extension Network {
     }
 
     /// Output activations for the rows of x, written into `output` (x.rows × outputs).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func predict(_ x: Matrix<T>, into output: Matrix<T>) throws {
         try validate(x, nil)
         try require(output.rows == x.rows && output.columns == outputCount,
@@ -217,6 +219,8 @@ extension Network {
     }
 
     /// Mean loss and number of correctly classified rows (nil when accuracy is undefined).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func evaluate(_ x: Matrix<T>, _ y: Targets<T>) throws -> (loss: Double, correct: Int?) {
         try validate(x, y)
         try require(x.rows > 0, "X: needs at least one row, got 0")
@@ -239,6 +243,8 @@ extension Network {
     }
 
     /// ∇θ C of the mean loss over all rows, laid out like `parameters`. Returns the loss.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func gradient(_ x: Matrix<T>, _ y: Targets<T>, into gradient: UnsafeMutablePointer<T>, count: Int) throws -> Double {
         try validate(x, y)
         try require(x.rows > 0, "X: needs at least one row, got 0")

@@ -88,6 +88,8 @@ public final class Network<T: Scalar> {
 
     public func biases(_ l: Int) -> UnsafeMutablePointer<T> { parameters.base + layers[l].biasOffset }
 
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func initialize(_ initializer: Initializer, seed: UInt64) {
         var random = Random(seed: seed)
         for (l, layer) in layers.enumerated() {

@@ -43,6 +43,8 @@ extension Network {
     /// `shuffle`), then for each batch of m rows θ ← θ − η·(1/m)Σ_x ∇θ C_x. Returns the number of
     /// finished epochs and whether `progress` stopped training (the model then holds the result of the
     /// last finished mini-batch).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func fit(
         _ x: Matrix<T>, _ y: Targets<T>, validation: (x: Matrix<T>, y: Targets<T>)? = nil,
         options: TrainingOptions, progress: ProgressHandler = { _, _ in true }
