@@ -1,0 +1,24 @@
+import itertools
+
+import pytest
+
+ACTIVATIONS = ("sigmoid", "relu", "tanh", "identity")
+
+# Every (hidden, output, loss) the product accepts: elementwise losses with any output activation,
+# binary cross-entropy with sigmoid, cross-entropy with softmax.
+VALID_COMBINATIONS = (
+    [(h, o, l) for h, o, l in itertools.product(ACTIVATIONS, ACTIVATIONS + ("softmax",), ("quadratic", "mse", "mae"))]
+    + [(h, "sigmoid", "binary_cross_entropy") for h in ACTIVATIONS]
+    + [(h, "softmax", "cross_entropy") for h in ACTIVATIONS]
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: trains on real MNIST")
+
+
+@pytest.fixture
+def rng():
+    import numpy as np
+
+    return np.random.default_rng(12345)

