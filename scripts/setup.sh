@@ -3,7 +3,7 @@
 # package built from this checkout, the test tools and the offline MNIST data. Idempotent; used by
 # scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

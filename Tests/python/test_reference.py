@@ -29,6 +29,19 @@ def assert_close(actual, expected, rtol):
     assert np.abs(actual - expected).max() <= rtol * scale, (actual, expected)
 
 
+@pytest.mark.parametrize("hidden,output,loss", VALID_COMBINATIONS[1::4])
+def test_the_reference_itself_matches_finite_differences(rng, hidden, output, loss):
+    """The reference's backpropagation against its own loss by central differences, so that agreement
+    with the core below means agreement with the mathematics."""
+    weights = [rng.normal(scale=0.7, size=shape) for shape in ((3, 4), (4, 3))]
+    biases = [rng.normal(scale=0.7, size=n) for n in (4, 3)]
+    X = rng.normal(size=(10, 3))
+    Y = random_targets(rng, loss, 10, 3)
+    args = (weights, biases, X, Y, hidden, output, loss)
+    for analytic, numeric in zip(sum(reference.gradient(*args), []), sum(reference.numerical_gradient(*args), [])):
+        assert_close(analytic, numeric, 1e-6)
+
+
 @pytest.mark.parametrize("hidden,output,loss", VALID_COMBINATIONS)
 def test_loss_and_gradient_equal_reference(rng, hidden, output, loss):
     sizes = [5, 7, 4, 3]

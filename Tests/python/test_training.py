@@ -131,13 +131,13 @@ def mnist():
 
 @pytest.mark.slow
 def test_mnist_nielsen_network_learns_digits(mnist):
-    """Nielsen's 784-30-10 sigmoid/quadratic network, η = 3, batch 10, on 20 000 real training digits for
-    3 epochs: at least 90% of the 10 000 test digits right (Nielsen's full run reaches about 95%)."""
+    """Nielsen's 784-30-10 sigmoid/quadratic network, η = 3, batch 10, on his 50 000 real training digits
+    for 3 epochs: at least 92% of the 10 000 test digits right (his 30-epoch run reaches about 95%)."""
     (X_train, y_train), (X_test, y_test) = mnist
     net = sg.Network([784, 30, 10], hidden="sigmoid", output="sigmoid", loss="quadratic", init="normal", seed=0)
-    history = net.fit(X_train[:20_000], y_train[:20_000], epochs=3, batch_size=10, lr=3.0,
+    history = net.fit(X_train[:50_000], y_train[:50_000], epochs=3, batch_size=10, lr=3.0,
                       validation_data=(X_test, y_test), verbose=False)
-    assert history.history["val_accuracy"][-1] >= 0.90
+    assert history.history["val_accuracy"][-1] >= 0.92
 
 
 @pytest.mark.slow
