@@ -33,7 +33,7 @@ def report(epoch, logs):
 
 
 history = net.fit(X_train, y_train, epochs=args.epochs, batch_size=10, lr=3.0,
-                  validation_data=(X_test, y_test), verbose=False, callback=report)
+                  validation_data=(X_test, y_test), verbose=0, callbacks=report)
 accuracy = history.history["val_accuracy"]
 best = max(range(len(accuracy)), key=accuracy.__getitem__)
 seconds = sorted(history.history["time"])

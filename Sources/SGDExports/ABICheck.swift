@@ -22,4 +22,20 @@ private func checkExportsMatchHeader() {
     requireSameType(&h6, &e6)
     var h7 = sgd_network_fit, e7 = exportNetworkFit
     requireSameType(&h7, &e7)
+    var h8 = sgd_optimizer_create, e8 = exportOptimizerCreate
+    requireSameType(&h8, &e8)
+    var h9 = sgd_optimizer_destroy, e9 = exportOptimizerDestroy
+    requireSameType(&h9, &e9)
+    var h10 = sgd_optimizer_info, e10 = exportOptimizerInfo
+    requireSameType(&h10, &e10)
+    var h11 = sgd_optimizer_set_learning_rate, e11 = exportOptimizerSetLearningRate
+    requireSameType(&h11, &e11)
+    var h12 = sgd_optimizer_reset, e12 = exportOptimizerReset
+    requireSameType(&h12, &e12)
+    var h13 = sgd_optimizer_step, e13 = exportOptimizerStep
+    requireSameType(&h13, &e13)
+    var h14 = sgd_optimizer_get_state, e14 = exportOptimizerGetState
+    requireSameType(&h14, &e14)
+    var h15 = sgd_optimizer_restore, e15 = exportOptimizerRestore
+    requireSameType(&h15, &e15)
 }

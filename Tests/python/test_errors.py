@@ -67,15 +67,15 @@ DATA_CASES = [
     ("fit", (X, y), dict(epochs=-1), ValueError, "epochs: expected an int at least 0"),
     ("fit", (X, y), dict(epochs=2.5), TypeError, "epochs: expected an int"),
     ("fit", (X, y), dict(batch_size=0), ValueError, "batch_size: expected an int at least 1"),
-    ("fit", (X, y), dict(lr=-1.0), ValueError, "lr: expected a finite number above 0"),
-    ("fit", (X, y), dict(lr=float("nan")), ValueError, "lr: expected a finite number above 0"),
-    ("fit", (X, y), dict(lr="fast"), ValueError, "lr"),
+    ("fit", (X, y), dict(lr=-1.0), ValueError, r"lr: expected a number in \[0, inf\), got -1.0"),
+    ("fit", (X, y), dict(lr=float("nan")), TypeError, "lr: expected a finite number, got nan"),
+    ("fit", (X, y), dict(lr="fast"), TypeError, "lr: expected a finite number, got 'fast'"),
     ("fit", (X, y), dict(shuffle="yes"), TypeError, "shuffle"),
     ("fit", (X, y), dict(validation_data=X), TypeError, "validation_data: expected a pair"),
     ("fit", (X, y), dict(validation_data=(X[:, :2], y)), ValueError, "validation_data X: expected shape"),
     ("fit", (X, y), dict(validation_data=(X, y + 5)), ValueError, "validation_data y: class labels"),
     ("fit", (nan_X, y), {}, ValueError, "X: contains NaN"),
-    ("fit", (X, y), dict(callback=3), TypeError, "callback"),
+    ("fit", (X, y), dict(callbacks=3), TypeError, "callbacks"),
 ]
 
 

@@ -60,9 +60,9 @@ def test_batch_gradient_descent_ignores_the_shuffle():
 def test_history_records_every_epoch(capsys):
     X, y = data()
     net = sg.Network([6, 8, 2], hidden="relu", output="softmax", loss="cross_entropy", seed=0)
-    history = net.fit(X, y, epochs=4, batch_size=20, lr=0.3, validation_data=(X[:50], y[:50]), verbose=True)
+    history = net.fit(X, y, epochs=4, batch_size=20, lr=0.3, validation_data=(X[:50], y[:50]), verbose=2)
     assert history is net.history
-    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "time"}
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "time", "grad_norm"}
     assert all(len(values) == 4 for values in history.history.values())
     assert history.history["loss"][-1] < history.history["loss"][0]
     final = net.evaluate(X[:50], y[:50])
@@ -80,9 +80,9 @@ def test_callback_receives_logs_and_false_stops():
         return epoch < 1  # stop after the second epoch
 
     net = sg.Network([6, 4, 2], seed=0)
-    history = net.fit(X, y, epochs=10, lr=0.5, verbose=False, callback=callback)
+    history = net.fit(X, y, epochs=10, lr=0.5, verbose=False, callbacks=callback)
     assert [epoch for epoch, _ in seen] == [0, 1]
-    assert seen[0][1] == ["accuracy", "loss", "time"]
+    assert seen[0][1] == ["accuracy", "grad_norm", "loss", "lr", "time"]
     assert len(history.epoch) == 2
 
 
@@ -95,7 +95,7 @@ def test_an_exception_in_the_callback_propagates_and_keeps_the_history():
 
     net = sg.Network([6, 4, 2], seed=0)
     with pytest.raises(RuntimeError, match="stop here"):
-        net.fit(X, y, epochs=10, lr=0.5, verbose=False, callback=callback)
+        net.fit(X, y, epochs=10, lr=0.5, verbose=False, callbacks=callback)
     assert len(net.history.epoch) == 3
 
 

@@ -7,7 +7,15 @@
 NumPy arrays of the network's dtype in C order are used in place (never copied); the GIL is released
 while the core works.
 """
-from ._network import History, Network, load
+from . import schedules
+from ._network import DivergenceError, History, Network, load
+from .callbacks import Callback, EarlyStopping
+from .gradcheck import GradientCheck, gradient_check
+from .optim import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
+from .schedules import (Constant, CosineAnnealing, ExponentialDecay, InverseScaling, ReduceOnPlateau, Schedule,
+                        StepDecay)
 
-__all__ = ["History", "Network", "load"]
-__version__ = "0.1.0"
+__all__ = ["AdaGrad", "Adam", "AdamW", "Callback", "Constant", "CosineAnnealing", "DivergenceError", "EarlyStopping",
+           "ExponentialDecay", "GradientCheck", "History", "InverseScaling", "Network", "Optimizer", "RMSProp",
+           "ReduceOnPlateau", "SGD", "Schedule", "StepDecay", "gradient_check", "load", "schedules"]
+__version__ = "0.2.0"

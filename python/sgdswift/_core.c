@@ -14,6 +14,12 @@
 
 #define MESSAGE_CAPACITY 1024
 
+/* Marks an object in use by a core call that runs with the GIL released. */
+typedef struct {
+    int busy;
+    unsigned long thread;
+} UseGuard;
+
 typedef struct {
     PyObject_HEAD
     void *network;          /* owned Swift handle */
@@ -21,9 +27,17 @@ typedef struct {
     Py_ssize_t itemsize;
     Py_ssize_t parameter_count;
     void *parameters;       /* owned by the network, fixed for its lifetime */
-    int busy;               /* a core call with the GIL released is running */
-    unsigned long busy_thread;
+    UseGuard use;
 } NetworkObject;
+
+typedef struct {
+    PyObject_HEAD
+    void *optimizer;        /* owned Swift handle */
+    int dtype;
+    UseGuard use;
+} OptimizerObject;
+
+static PyTypeObject OptimizerType;
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
@@ -91,16 +105,26 @@ static int get_targets(NetworkObject *self, PyObject *object, const char *name, 
     return -1;
 }
 
-/* One network, one core call at a time. The thread that runs a fit may call back into the network
+/* One object, one core call at a time. The thread that runs a fit may call back into the network
  * from its progress callback (the core is paused there); any other thread is refused. */
-static int enter(NetworkObject *self, int reentrant_allowed) {
-    if (self->busy && !(reentrant_allowed && self->busy_thread == PyThread_get_thread_ident())) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "network: already in use by a running call (fit, predict, ...); one network serves one call at a time");
+static int enter(UseGuard *use, const char *name, int reentrant_allowed) {
+    if (use->busy && !(reentrant_allowed && use->thread == PyThread_get_thread_ident())) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "%s: already in use by a running call (fit, predict, step, ...); it serves one call at a time", name);
         return -1;
     }
     return 0;
 }
+
+/* Marks `use` busy for this thread; returns the previous state for `leave`. */
+static UseGuard occupy(UseGuard *use) {
+    UseGuard previous = *use;
+    use->busy = 1;
+    use->thread = PyThread_get_thread_ident();
+    return previous;
+}
+
+static void leave(UseGuard *use, UseGuard previous) { *use = previous; }
 
 /* ---- type ------------------------------------------------------------------------------------- */
 
@@ -194,7 +218,7 @@ static PyBufferProcs Network_as_buffer = {(getbufferproc)Network_getbuffer, NULL
 static PyObject *Network_predict(NetworkObject *self, PyObject *args) {
     PyObject *x_object, *out_object;
     if (!PyArg_ParseTuple(args, "OO", &x_object, &out_object)) return NULL;
-    if (require_network(self) < 0 || enter(self, 1) < 0) return NULL;
+    if (require_network(self) < 0 || enter(&self->use, "network", 1) < 0) return NULL;
     Py_buffer x_view, out_view;
     sgd_matrix x, out;
     if (get_matrix(self, x_object, "X", 0, &x_view, &x) < 0) return NULL;
@@ -204,13 +228,11 @@ static PyObject *Network_predict(NetworkObject *self, PyObject *args) {
     }
     char message[MESSAGE_CAPACITY] = "";
     sgd_status status;
-    int was_busy = self->busy;
-    self->busy = 1;
-    self->busy_thread = PyThread_get_thread_ident();
+    UseGuard previous = occupy(&self->use);
     Py_BEGIN_ALLOW_THREADS
     status = sgd_network_predict(self->network, x, out_view.buf, out.rows * out.columns, message, MESSAGE_CAPACITY);
     Py_END_ALLOW_THREADS
-    self->busy = was_busy;
+    leave(&self->use, previous);
     PyBuffer_Release(&x_view);
     PyBuffer_Release(&out_view);
     if (status != SGD_OK) return raise_status(status, message);
@@ -220,7 +242,7 @@ static PyObject *Network_predict(NetworkObject *self, PyObject *args) {
 static PyObject *Network_evaluate(NetworkObject *self, PyObject *args) {
     PyObject *x_object, *y_object;
     if (!PyArg_ParseTuple(args, "OO", &x_object, &y_object)) return NULL;
-    if (require_network(self) < 0 || enter(self, 1) < 0) return NULL;
+    if (require_network(self) < 0 || enter(&self->use, "network", 1) < 0) return NULL;
     Py_buffer x_view, y_view;
     sgd_matrix x;
     sgd_targets y;
@@ -233,13 +255,11 @@ static PyObject *Network_evaluate(NetworkObject *self, PyObject *args) {
     double loss = 0;
     int64_t correct = -1;
     sgd_status status;
-    int was_busy = self->busy;
-    self->busy = 1;
-    self->busy_thread = PyThread_get_thread_ident();
+    UseGuard previous = occupy(&self->use);
     Py_BEGIN_ALLOW_THREADS
     status = sgd_network_evaluate(self->network, x, y, &loss, &correct, message, MESSAGE_CAPACITY);
     Py_END_ALLOW_THREADS
-    self->busy = was_busy;
+    leave(&self->use, previous);
     PyBuffer_Release(&x_view);
     PyBuffer_Release(&y_view);
     if (status != SGD_OK) return raise_status(status, message);
@@ -250,7 +270,7 @@ static PyObject *Network_evaluate(NetworkObject *self, PyObject *args) {
 static PyObject *Network_gradient(NetworkObject *self, PyObject *args) {
     PyObject *x_object, *y_object, *out_object;
     if (!PyArg_ParseTuple(args, "OOO", &x_object, &y_object, &out_object)) return NULL;
-    if (require_network(self) < 0 || enter(self, 1) < 0) return NULL;
+    if (require_network(self) < 0 || enter(&self->use, "network", 1) < 0) return NULL;
     Py_buffer x_view, y_view, out_view;
     sgd_matrix x;
     sgd_targets y;
@@ -274,14 +294,12 @@ static PyObject *Network_gradient(NetworkObject *self, PyObject *args) {
     char message[MESSAGE_CAPACITY] = "";
     double loss = 0;
     sgd_status status;
-    int was_busy = self->busy;
-    self->busy = 1;
-    self->busy_thread = PyThread_get_thread_ident();
+    UseGuard previous = occupy(&self->use);
     Py_BEGIN_ALLOW_THREADS
     status = sgd_network_gradient(self->network, x, y, out_view.buf, out_view.shape[0], &loss, message,
                                   MESSAGE_CAPACITY);
     Py_END_ALLOW_THREADS
-    self->busy = was_busy;
+    leave(&self->use, previous);
     PyBuffer_Release(&x_view);
     PyBuffer_Release(&y_view);
     PyBuffer_Release(&out_view);
@@ -290,45 +308,75 @@ static PyObject *Network_gradient(NetworkObject *self, PyObject *args) {
 }
 
 typedef struct {
-    PyObject *callback;       /* callable(epoch) -> bool-ish, or None */
+    PyObject *callback;       /* callable(kind, epoch, index, loss, lr) or None */
     PyThreadState *thread_state;
 } FitContext;
 
-/* Called by the core with the GIL released: takes it, checks for Ctrl-C, runs the Python callback
- * after an epoch, gives the GIL back. Non-zero stops training; a pending exception says why. */
-static int32_t fit_progress(void *context, int64_t epoch, const sgd_epoch_record *record) {
+/* Called by the core with the GIL released: takes it, checks for Ctrl-C, passes the event to the
+ * Python callback, gives the GIL back. The callback returns False to stop, a float to set the
+ * learning rate, anything else to go on. Non-zero stops training; a pending exception says why. */
+static int32_t fit_progress(void *context, sgd_event *event) {
     FitContext *fit = (FitContext *)context;
     PyEval_RestoreThread(fit->thread_state);
     int32_t stop = 0;
     if (PyErr_CheckSignals() < 0) {
         stop = 1;
-    } else if (record && fit->callback != Py_None) {
-        PyObject *result = PyObject_CallFunction(fit->callback, "L", (long long)epoch);
-        stop = result == NULL || result == Py_False;
+    } else if (fit->callback != Py_None) {
+        long long index = event->kind == SGD_EVENT_TICK ? event->rows : event->batch;
+        PyObject *result = PyObject_CallFunction(fit->callback, "iLLdd", (int)event->kind, (long long)event->epoch,
+                                                 index, event->loss, event->learning_rate);
+        if (result == NULL || result == Py_False) {
+            stop = 1;
+        } else if (PyFloat_Check(result)) {
+            event->learning_rate = PyFloat_AS_DOUBLE(result);
+        }
         Py_XDECREF(result);
     }
     fit->thread_state = PyEval_SaveThread();
     return stop;
 }
 
+/* Acquires a writable C-contiguous float64 buffer holding at least `count` values. */
+static int get_float64_output(PyObject *object, const char *name, Py_ssize_t count, Py_buffer *view) {
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) return -1;
+    if (format_code(view->format) != 'd' || view->itemsize != 8 || view->len / 8 < count) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a writable float64 buffer of at least %zd values", name, count);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"X", "Y", "validation_X", "validation_Y", "epochs", "batch_size", "lr", "shuffle",
-                               "seed", "stream", "history", "callback", NULL};
-    PyObject *x_object, *y_object, *vx_object, *vy_object, *history_object, *callback;
+    static char *keywords[] = {"optimizer", "X", "Y", "validation_X", "validation_Y", "epochs", "batch_size",
+                               "shuffle", "seed", "stream", "l2", "clip_norm", "normalize_gradient",
+                               "report_batches", "history", "gradient_norms", "callback", NULL};
+    PyObject *x_object, *y_object, *vx_object, *vy_object, *history_object, *norms_object, *callback;
+    OptimizerObject *optimizer;
+    sgd_fit_options options;
     long long epochs, batch_size;
-    double lr;
-    int shuffle;
+    int shuffle, normalize_gradient, report_batches;
     unsigned long long seed, stream;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOLLdpKKOO", keywords, &x_object, &y_object, &vx_object,
-                                     &vy_object, &epochs, &batch_size, &lr, &shuffle, &seed, &stream,
-                                     &history_object, &callback))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO", keywords, &OptimizerType, &optimizer,
+                                     &x_object, &y_object, &vx_object, &vy_object, &epochs, &batch_size, &shuffle,
+                                     &seed, &stream, &options.l2, &options.clip_norm, &normalize_gradient,
+                                     &report_batches, &history_object, &norms_object, &callback))
         return NULL;
-    if (require_network(self) < 0 || enter(self, 0) < 0) return NULL;
+    if (require_network(self) < 0 || enter(&self->use, "network", 0) < 0 ||
+        enter(&optimizer->use, "optimizer", 0) < 0)
+        return NULL;
     if (callback != Py_None && !PyCallable_Check(callback)) {
         PyErr_SetString(PyExc_TypeError, "callback: expected a callable or None");
         return NULL;
     }
-    Py_buffer views[5];
+    options.epochs = epochs;
+    options.batch_size = batch_size;
+    options.shuffle = shuffle;
+    options.seed = seed;
+    options.stream = stream;
+    options.normalize_gradient = normalize_gradient;
+    options.report_batches = report_batches;
+    Py_buffer views[6];
     int acquired = 0;
     sgd_matrix x, vx = {NULL, 0, 0};
     sgd_targets y, vy = {NULL, 0, 0, SGD_TARGETS_DENSE};
@@ -343,32 +391,32 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
         if (get_targets(self, vy_object, "validation Y", &views[acquired], &vy) < 0) goto done;
         acquired++;
     }
-    if (PyObject_GetBuffer(history_object, &views[acquired], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
-        goto done;
+    if (get_float64_output(history_object, "history", 0, &views[acquired]) < 0) goto done;
     Py_buffer *history = &views[acquired++];
-    if (format_code(history->format) != 'd' || history->itemsize != 8) {
-        PyErr_SetString(PyExc_TypeError, "history: expected a float64 buffer");
-        goto done;
-    }
+    if (get_float64_output(norms_object, "gradient_norms", 0, &views[acquired]) < 0) goto done;
+    Py_buffer *norms = &views[acquired++];
     char message[MESSAGE_CAPACITY] = "";
-    sgd_fit_options options = {epochs, batch_size, lr, shuffle, seed, stream};
     int64_t epochs_done = 0;
     FitContext context = {callback, NULL};
     sgd_status status;
-    self->busy = 1;
-    self->busy_thread = PyThread_get_thread_ident();
+    UseGuard previous_network = occupy(&self->use), previous_optimizer = occupy(&optimizer->use);
     context.thread_state = PyEval_SaveThread();
-    status = sgd_network_fit(self->network, x, y, vx, vy, options, (sgd_epoch_record *)history->buf,
-                             (int64_t)(history->len / (Py_ssize_t)sizeof(sgd_epoch_record)), fit_progress, &context,
-                             &epochs_done, message, MESSAGE_CAPACITY);
+    status = sgd_network_fit(self->network, optimizer->optimizer, x, y, vx, vy, options,
+                             (sgd_epoch_record *)history->buf,
+                             (int64_t)(history->len / (Py_ssize_t)sizeof(sgd_epoch_record)), (double *)norms->buf,
+                             (int64_t)(norms->len / 8), fit_progress, &context, &epochs_done, message,
+                             MESSAGE_CAPACITY);
     PyEval_RestoreThread(context.thread_state);
-    self->busy = 0;
+    leave(&optimizer->use, previous_optimizer);
+    leave(&self->use, previous_network);
     if (status == SGD_INTERRUPTED && PyErr_Occurred()) goto done;
-    if (status != SGD_OK && status != SGD_INTERRUPTED) {
+    if (status == SGD_DIVERGED) {
+        result = Py_BuildValue("(Ls)", (long long)epochs_done, message);
+    } else if (status != SGD_OK && status != SGD_INTERRUPTED) {
         raise_status(status, message);
-        goto done;
+    } else {
+        result = Py_BuildValue("(LO)", (long long)epochs_done, Py_None);
     }
-    result = PyLong_FromLongLong((long long)epochs_done);
 done:
     for (int i = 0; i < acquired; i++) PyBuffer_Release(&views[i]);
     return result;
@@ -385,8 +433,9 @@ static PyMethodDef Network_methods[] = {
     {"gradient", (PyCFunction)Network_gradient, METH_VARARGS,
      "gradient(X, Y, out) -> mean loss; its gradient, laid out as the parameters, into out."},
     {"fit", (PyCFunction)(void (*)(void))Network_fit, METH_VARARGS | METH_KEYWORDS,
-     "fit(X, Y, validation_X, validation_Y, epochs, batch_size, lr, shuffle, seed, stream, history, callback)"
-     " -> finished epochs."},
+     "fit(optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, shuffle, seed, stream, l2, clip_norm,"
+     " normalize_gradient, report_batches, history, gradient_norms, callback) -> (finished epochs, divergence"
+     " message or None)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -409,6 +458,208 @@ static PyTypeObject NetworkType = {
     .tp_getset = Network_getset,
 };
 
+/* ---- optimizer type --------------------------------------------------------------------------- */
+
+static int Optimizer_init(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"dtype", "rule", "lr", "weight_decay", "momentum", "dampening", "nesterov", "alpha",
+                               "eps", "beta1", "beta2", "amsgrad", "decoupled_weight_decay", NULL};
+    int dtype, nesterov, amsgrad, decoupled;
+    sgd_optimizer_settings settings;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiddddpddddpp", keywords, &dtype, &settings.rule,
+                                     &settings.learning_rate, &settings.weight_decay, &settings.momentum,
+                                     &settings.dampening, &nesterov, &settings.alpha, &settings.epsilon,
+                                     &settings.beta1, &settings.beta2, &amsgrad, &decoupled))
+        return -1;
+    if (self->optimizer) {
+        PyErr_SetString(PyExc_RuntimeError, "optimizer: already initialised");
+        return -1;
+    }
+    settings.nesterov = nesterov;
+    settings.amsgrad = amsgrad;
+    settings.decoupled_weight_decay = decoupled;
+    char message[MESSAGE_CAPACITY] = "";
+    sgd_status status = sgd_optimizer_create(dtype, settings, &self->optimizer, message, MESSAGE_CAPACITY);
+    if (status != SGD_OK) {
+        raise_status(status, message);
+        return -1;
+    }
+    self->dtype = dtype;
+    return 0;
+}
+
+static void Optimizer_dealloc(OptimizerObject *self) {
+    if (self->optimizer) sgd_optimizer_destroy(self->optimizer);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int require_optimizer(OptimizerObject *self) {
+    if (!self->optimizer) {
+        PyErr_SetString(PyExc_RuntimeError, "optimizer: not initialised");
+        return -1;
+    }
+    return 0;
+}
+
+/* step(parameters, gradients): lists of C-contiguous arrays of the optimizer's dtype, pairwise of
+ * equal size; the parameters are updated in place. */
+static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args) {
+    PyObject *parameters_object, *gradients_object;
+    if (!PyArg_ParseTuple(args, "OO", &parameters_object, &gradients_object)) return NULL;
+    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
+    PyObject *parameters = PySequence_Fast(parameters_object, "parameters: expected a list of arrays");
+    if (!parameters) return NULL;
+    PyObject *gradients = PySequence_Fast(gradients_object, "gradients: expected a list of arrays");
+    if (!gradients) {
+        Py_DECREF(parameters);
+        return NULL;
+    }
+    Py_ssize_t arrays = PySequence_Fast_GET_SIZE(parameters), acquired = 0;
+    PyObject *result = NULL;
+    Py_buffer *views = PyMem_New(Py_buffer, 2 * arrays + 1);
+    void **parameter_data = PyMem_New(void *, arrays + 1);
+    const void **gradient_data = PyMem_New(const void *, arrays + 1);
+    int64_t *counts = PyMem_New(int64_t, arrays + 1);
+    if (!views || !parameter_data || !gradient_data || !counts) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (PySequence_Fast_GET_SIZE(gradients) != arrays) {
+        PyErr_Format(PyExc_ValueError, "gradients: expected %zd arrays (one per parameter), got %zd", arrays,
+                     PySequence_Fast_GET_SIZE(gradients));
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < arrays; i++) {
+        Py_buffer *parameter = &views[acquired];
+        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(parameters, i), parameter,
+                               PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+            goto done;
+        acquired++;
+        Py_buffer *gradient = &views[acquired];
+        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(gradients, i), gradient, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+            goto done;
+        acquired++;
+        if (!is_float_format(parameter, self->dtype) || !is_float_format(gradient, self->dtype) ||
+            parameter->len != gradient->len) {
+            PyErr_Format(PyExc_TypeError, "parameters[%zd], gradients[%zd]: expected %s buffers of equal size", i, i,
+                         dtype_name(self->dtype));
+            goto done;
+        }
+        parameter_data[i] = parameter->buf;
+        gradient_data[i] = gradient->buf;
+        counts[i] = parameter->len / parameter->itemsize;
+    }
+    char message[MESSAGE_CAPACITY] = "";
+    sgd_status status;
+    UseGuard previous = occupy(&self->use);
+    Py_BEGIN_ALLOW_THREADS
+    status = sgd_optimizer_step(self->optimizer, parameter_data, gradient_data, counts, arrays, message,
+                                MESSAGE_CAPACITY);
+    Py_END_ALLOW_THREADS
+    leave(&self->use, previous);
+    if (status != SGD_OK) {
+        raise_status(status, message);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t i = 0; i < acquired; i++) PyBuffer_Release(&views[i]);
+    PyMem_Free(views);
+    PyMem_Free(parameter_data);
+    PyMem_Free(gradient_data);
+    PyMem_Free(counts);
+    Py_DECREF(parameters);
+    Py_DECREF(gradients);
+    return result;
+}
+
+static PyObject *Optimizer_reset(OptimizerObject *self, PyObject *args) {
+    long long count;
+    if (!PyArg_ParseTuple(args, "L", &count)) return NULL;
+    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
+    char message[MESSAGE_CAPACITY] = "";
+    sgd_status status = sgd_optimizer_reset(self->optimizer, count, message, MESSAGE_CAPACITY);
+    if (status != SGD_OK) return raise_status(status, message);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Optimizer_info(OptimizerObject *self, PyObject *unused) {
+    if (require_optimizer(self) < 0) return NULL;
+    int64_t count = 0, steps = 0, state_count = 0;
+    sgd_optimizer_info(self->optimizer, &count, &steps, &state_count);
+    return Py_BuildValue("(LLL)", (long long)count, (long long)steps, (long long)state_count);
+}
+
+static PyObject *Optimizer_set_lr(OptimizerObject *self, PyObject *args) {
+    double lr;
+    if (!PyArg_ParseTuple(args, "d", &lr)) return NULL;
+    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
+    char message[MESSAGE_CAPACITY] = "";
+    sgd_status status = sgd_optimizer_set_learning_rate(self->optimizer, lr, message, MESSAGE_CAPACITY);
+    if (status != SGD_OK) return raise_status(status, message);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Optimizer_get_state(OptimizerObject *self, PyObject *args) {
+    PyObject *out_object;
+    if (!PyArg_ParseTuple(args, "O", &out_object)) return NULL;
+    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(out_object, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) return NULL;
+    if (!is_float_format(&view, self->dtype)) {
+        PyErr_Format(PyExc_TypeError, "out: expected a %s buffer", dtype_name(self->dtype));
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    char message[MESSAGE_CAPACITY] = "";
+    sgd_status status = sgd_optimizer_get_state(self->optimizer, view.buf, view.len / view.itemsize, message,
+                                                MESSAGE_CAPACITY);
+    PyBuffer_Release(&view);
+    if (status != SGD_OK) return raise_status(status, message);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Optimizer_restore(OptimizerObject *self, PyObject *args) {
+    long long count, steps;
+    PyObject *values_object;
+    if (!PyArg_ParseTuple(args, "LLO", &count, &steps, &values_object)) return NULL;
+    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(values_object, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (!is_float_format(&view, self->dtype)) {
+        PyErr_Format(PyExc_TypeError, "values: expected a %s buffer", dtype_name(self->dtype));
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    char message[MESSAGE_CAPACITY] = "";
+    sgd_status status = sgd_optimizer_restore(self->optimizer, count, steps, view.buf, view.len / view.itemsize,
+                                              message, MESSAGE_CAPACITY);
+    PyBuffer_Release(&view);
+    if (status != SGD_OK) return raise_status(status, message);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef Optimizer_methods[] = {
+    {"step", (PyCFunction)Optimizer_step, METH_VARARGS, "step(parameters, gradients): one update, in place."},
+    {"reset", (PyCFunction)Optimizer_reset, METH_VARARGS, "reset(count): fresh state for count parameters."},
+    {"info", (PyCFunction)Optimizer_info, METH_NOARGS, "info() -> (parameter count, steps, state values)."},
+    {"set_lr", (PyCFunction)Optimizer_set_lr, METH_VARARGS, "set_lr(lr): the learning rate of the next steps."},
+    {"get_state", (PyCFunction)Optimizer_get_state, METH_VARARGS, "get_state(out): copies the state into out."},
+    {"restore", (PyCFunction)Optimizer_restore, METH_VARARGS, "restore(count, steps, values): saved state back."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject OptimizerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "sgdswift._core.Optimizer",
+    .tp_doc = "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ...",
+    .tp_basicsize = sizeof(OptimizerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Optimizer_init,
+    .tp_dealloc = (destructor)Optimizer_dealloc,
+    .tp_methods = Optimizer_methods,
+};
+
 static PyObject *runtime_self_test(PyObject *module, PyObject *unused) {
     return PyBool_FromLong(sgd_runtime_self_test());
 }
@@ -424,10 +675,18 @@ static struct PyModuleDef module_definition = {
 };
 
 PyMODINIT_FUNC PyInit__core(void) {
-    if (PyType_Ready(&NetworkType) < 0) return NULL;
+    if (PyType_Ready(&NetworkType) < 0 || PyType_Ready(&OptimizerType) < 0) return NULL;
     PyObject *module = PyModule_Create(&module_definition);
     if (!module) return NULL;
     if (PyModule_AddObjectRef(module, "Network", (PyObject *)&NetworkType) < 0 ||
+        PyModule_AddObjectRef(module, "Optimizer", (PyObject *)&OptimizerType) < 0 ||
+        PyModule_AddIntConstant(module, "RULE_SGD", SGD_RULE_SGD) < 0 ||
+        PyModule_AddIntConstant(module, "RULE_ADAGRAD", SGD_RULE_ADAGRAD) < 0 ||
+        PyModule_AddIntConstant(module, "RULE_RMSPROP", SGD_RULE_RMSPROP) < 0 ||
+        PyModule_AddIntConstant(module, "RULE_ADAM", SGD_RULE_ADAM) < 0 ||
+        PyModule_AddIntConstant(module, "EVENT_TICK", SGD_EVENT_TICK) < 0 ||
+        PyModule_AddIntConstant(module, "EVENT_BATCH_END", SGD_EVENT_BATCH_END) < 0 ||
+        PyModule_AddIntConstant(module, "EVENT_EPOCH_END", SGD_EVENT_EPOCH_END) < 0 ||
         PyModule_AddIntConstant(module, "FLOAT32", SGD_FLOAT32) < 0 ||
         PyModule_AddIntConstant(module, "FLOAT64", SGD_FLOAT64) < 0) {
         Py_DECREF(module);

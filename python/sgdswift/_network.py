@@ -1,42 +1,97 @@
 """The Network class: argument handling and NumPy conventions around the Swift core (sgdswift._core)."""
 from __future__ import annotations
 
+import itertools
 import numbers
 import os
 import secrets
-import sys
 import tempfile
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _core
+from .callbacks import Callback, EpochPrinter, ProgressBar
+from .optim import SGD, Optimizer, _real
+from .schedules import Schedule
 
 _DTYPES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
 _FILE_FORMAT = "sgdswift.Network"
 _FILE_VERSION = 1
-_HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "time")
+# The columns of the core's epoch records (sgd_epoch_record), as history keys.
+_RECORD_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "time")
+_network_identities = itertools.count()
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a NaN or infinite loss or gradient. The network holds the weights from before
+    the step that caused it; its optimizer's state was reset."""
 
 
 class History:
     """Per-epoch training record of one `fit` call.
 
-    `history` maps "loss" and "accuracy" (averaged over the epoch's mini-batches as they were trained),
-    "val_loss" and "val_accuracy" (measured at the end of the epoch, with `validation_data`) and "time"
-    (seconds of the epoch) to lists with one entry per finished epoch. Accuracy keys appear only when
-    the network classifies (several outputs, or one sigmoid output).
+    `history` maps each key to a list with one entry per finished epoch: "loss" and "accuracy"
+    (averaged over the epoch's mini-batches as they were trained; the loss is the data's, without the
+    L2 term), "val_loss" and "val_accuracy" (measured at the end of the epoch, with validation data),
+    "lr" (the learning rate of the epoch), "time" (seconds) and "grad_norm" (per layer, the mean over
+    the mini-batches of ‖(∂C/∂W_l, ∂C/∂b_l)‖, before regularisation and clipping). Accuracy keys appear
+    only when the network classifies (several outputs, or one sigmoid output).
     """
 
-    def __init__(self, records: np.ndarray):
-        finished = records[~np.isnan(records[:, 4])]
-        self.epoch = list(range(len(finished)))
-        self.history = {key: finished[:, i].tolist() for i, key in enumerate(_HISTORY_KEYS)
-                        if len(finished) and not np.isnan(finished[:, i]).all()}
+    def __init__(self, records: np.ndarray, gradient_norms: np.ndarray):
+        finished = ~np.isnan(records[:, _RECORD_KEYS.index("time")])
+        records, gradient_norms = records[finished], gradient_norms[finished]
+        self.epoch = list(range(len(records)))
+        self.history = {key: records[:, i].tolist() for i, key in enumerate(_RECORD_KEYS)
+                        if len(records) and not np.isnan(records[:, i]).all()}
+        if len(records):
+            self.history["grad_norm"] = gradient_norms.tolist()
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+def _epoch_logs(record: np.ndarray, gradient_norms: np.ndarray) -> dict:
+    logs = {key: float(value) for key, value in zip(_RECORD_KEYS, record) if not np.isnan(value)}
+    logs["grad_norm"] = gradient_norms.tolist()
+    return logs
+
+
+class _FunctionCallback(Callback):
+    """A plain callable f(epoch, logs), called after every epoch."""
+
+    def __init__(self, function: Callable[[int, dict], Any]):
+        self.function = function
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> Optional[bool]:
+        return self.function(epoch, logs)
+
+
+_HOOKS = ("on_train_begin", "on_epoch_end", "on_batch_end", "on_train_end")
+
+
+def _callback_list(callbacks: Any) -> list:
+    if callbacks is None:
+        return []
+    items = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+    result = []
+    for i, item in enumerate(items):
+        if any(callable(getattr(item, hook, None)) for hook in _HOOKS):
+            result.append(item)
+        elif callable(item):
+            result.append(_FunctionCallback(item))
+        else:
+            raise TypeError(f"callbacks[{i}]: expected a callable(epoch, logs) or an object with on_epoch_end/"
+                            f"on_batch_end methods, got {type(item).__name__}")
+    return result
+
+
+def _reports_batches(callback: Any) -> bool:
+    hook = getattr(type(callback), "on_batch_end", None)
+    return callable(getattr(callback, "on_batch_end", None)) and hook is not Callback.on_batch_end
 
 
 def _check_int(value: Any, name: str, minimum: int, maximum: Optional[int] = None) -> int:
@@ -103,7 +158,9 @@ class Network:
         self._parameters = np.frombuffer(self._core, dtype=self._dtype)  # shares the core's memory
         self._weights, self._biases = self._split(self._parameters)
         self._fits = 0
+        self._identity = next(_network_identities)
         self.history: Optional[History] = None
+        self.optimizer: Optional[Optimizer] = None  # the last one used; fit and step reuse it by default
 
     # ---- structure -------------------------------------------------------------------------------
 
@@ -237,50 +294,153 @@ class Network:
 
     # ---- training --------------------------------------------------------------------------------
 
-    def fit(self, X: Any, Y: Any, epochs: int = 30, batch_size: Optional[int] = 10, lr: float = 3.0,
-            shuffle: bool = True, validation_data: Optional[tuple[Any, Any]] = None,
-            verbose: Union[bool, int] = True, callback: Optional[Callable[[int, dict], Any]] = None) -> History:
-        """Mini-batch gradient descent: each epoch visits the rows in a new seeded random order (if
-        `shuffle`) in batches of `batch_size` (1: stochastic GD; None: the whole set, batch GD; a last
-        partial batch is used), and per batch of m rows updates θ ← θ − lr·(1/m) Σ_x ∇θ C_x.
+    def _choose_optimizer(self, lr: Optional[float], optimizer: Optional[Optimizer]) -> Optimizer:
+        if lr is not None and optimizer is not None:
+            raise ValueError("lr: give the learning rate to the optimizer (e.g. sg.Adam(lr=...)) or as lr= for plain "
+                             "SGD, not both")
+        if optimizer is not None:
+            if not isinstance(optimizer, Optimizer):
+                raise TypeError(f"optimizer: expected an sgdswift optimizer such as sg.SGD(...) or sg.Adam(...), "
+                                f"got {type(optimizer).__name__}")
+            return optimizer
+        if lr is not None:
+            return SGD(lr=lr)
+        return self.optimizer if self.optimizer is not None else SGD()
 
-        The loop runs inside the core with the GIL released; `callback(epoch, logs)` runs after each
-        epoch (return False to stop). Ctrl-C stops at the current mini-batch: the model keeps every
-        finished step and `net.history` the finished epochs. Returns the History, also kept in
-        `net.history`.
+    def fit(self, X: Any, Y: Any, epochs: int = 30, batch_size: Optional[int] = 10, lr: Optional[float] = None,
+            optimizer: Optional[Optimizer] = None, schedule: Union[Schedule, Callable[[int], float], None] = None,
+            shuffle: bool = True, validation_data: Optional[tuple[Any, Any]] = None, validation_split: float = 0.0,
+            l2: float = 0.0, clip_norm: Optional[float] = None, normalize_gradient: bool = False,
+            callbacks: Any = None, verbose: Union[bool, int] = 1) -> History:
+        """Trains by mini-batch gradient descent: each epoch visits the rows in a new seeded random order
+        (if `shuffle`) in batches of `batch_size` (1: stochastic GD; None: the whole set, batch GD; a
+        last partial batch is used), and per batch of m rows takes one optimizer step with the gradient
+        g = (1/m) Σ_x ∇θ C_x.
+
+        optimizer: an `sg.SGD`, `sg.AdaGrad`, `sg.RMSProp`, `sg.Adam` or `sg.AdamW`; its state carries
+            over to later fits (warm start). `lr=η` alone means `sg.SGD(lr=η)`. Neither: the network's
+            last optimizer, else `sg.SGD(lr=0.1)`.
+        schedule: an `sg.schedules` schedule (relative to the optimizer's rate) or a callable
+            epoch -> lr, applied at the start of each epoch.
+        validation_data=(X, y), or validation_split=f: the last fraction f of the rows (before
+            shuffling), held out and scored after every epoch.
+        l2: Nielsen's λ: the cost gains λ/(2n) Σ w² over the weights (n training rows), distinct from
+            an optimizer's weight_decay.
+        clip_norm: rescale g to this global norm when it is longer. normalize_gradient: use g/‖g‖, so
+            that plain SGD steps exactly ‖Δθ‖ = η (the subject's η = ε/‖∇C‖).
+        callbacks: callables f(epoch, logs) and `sg.Callback`-like objects (e.g. `sg.EarlyStopping`).
+        verbose: 0 silent, 1 a live progress bar per epoch, 2 one line per epoch.
+
+        The loop runs in the Swift core with the GIL released. Ctrl-C raises KeyboardInterrupt at the
+        current mini-batch; the model keeps every finished step and `net.history` the finished epochs.
+        A NaN/infinite loss raises `sg.DivergenceError` with the weights from before that step restored.
+        Returns the History, also kept in `net.history`.
         """
         X, Y = self._data(X, Y)
         epochs = _check_int(epochs, "epochs", 0)
-        batch_size = X.shape[0] if batch_size is None else _check_int(batch_size, "batch_size", 1)
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (np.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr: expected a finite number above 0, got {lr!r}")
+        optimizer = self._choose_optimizer(lr, optimizer)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle: expected True or False, got {shuffle!r}")
-        if callback is not None and not callable(callback):
-            raise TypeError(f"callback: expected a callable(epoch, logs) or None, got {type(callback).__name__}")
+        if schedule is not None and not callable(schedule):
+            raise TypeError(f"schedule: expected a schedule or a callable epoch -> lr, got {type(schedule).__name__}")
+        l2 = _real(l2, "l2")
+        clip_norm = 0.0 if clip_norm is None else _real(clip_norm, "clip_norm", include_low=False)
+        if not isinstance(normalize_gradient, (bool, np.bool_)):
+            raise TypeError(f"normalize_gradient: expected True or False, got {normalize_gradient!r}")
+        if isinstance(verbose, bool):
+            verbose = int(verbose)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"verbose: expected 0, 1 or 2, got {verbose!r}")
         validation_X = validation_Y = None
+        split = _real(validation_split, "validation_split", 0, 1)
         if validation_data is not None:
+            if split:
+                raise ValueError("validation_split: give validation_data or validation_split, not both")
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError("validation_data: expected a pair (X, y)")
             validation_X, validation_Y = self._data(*validation_data, name="validation_data X",
                                                     target_name="validation_data y")
-        records = np.full((epochs, len(_HISTORY_KEYS)), np.nan)
+        elif split:
+            held_out = int(round(X.shape[0] * split))
+            if not 0 < held_out < X.shape[0]:
+                raise ValueError(f"validation_split: {split} of {X.shape[0]} rows leaves no training or no "
+                                 f"validation rows")
+            X, validation_X = X[:-held_out], X[-held_out:]  # row slices of C-ordered arrays: views, no copy
+            Y, validation_Y = Y[:-held_out], Y[-held_out:]
+        batch_size = X.shape[0] if batch_size is None else _check_int(batch_size, "batch_size", 1)
 
-        def on_epoch_end(epoch: int) -> bool:
-            logs = {key: value for key, value in zip(_HISTORY_KEYS, records[epoch]) if not np.isnan(value)}
-            if verbose:
-                metrics = ", ".join(f"{key} {value:.4f}" for key, value in logs.items() if key != "time")
-                print(f"Epoch {epoch + 1}/{epochs}: {metrics} ({logs['time']:.2f} s)", file=sys.stdout, flush=True)
-            return callback is None or callback(epoch, logs) is not False
+        callback_objects = _callback_list(callbacks)
+        if hasattr(schedule, "on_epoch_end"):
+            callback_objects.insert(0, schedule)
+        progress_bar = ProgressBar(epochs, X.shape[0]) if verbose == 1 else None
+        if verbose:
+            callback_objects.insert(0, progress_bar or EpochPrinter(epochs))
+        batch_hooks = [callback.on_batch_end for callback in callback_objects if _reports_batches(callback)]
+        initial_lr = optimizer.lr
+
+        def learning_rate(epoch: int) -> float:
+            value = schedule(epoch, initial_lr) if isinstance(schedule, Schedule) else schedule(epoch)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"schedule: expected a finite learning rate ≥ 0 for epoch {epoch}, got {value!r}")
+            return float(value)
+
+        core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
+        records = np.full((epochs, len(_RECORD_KEYS)), np.nan)
+        gradient_norms = np.full((epochs, len(self._sizes) - 1), np.nan)
+
+        def on_event(kind: int, epoch: int, index: int, loss: float, lr: float) -> Union[bool, float, None]:
+            if kind == _core.EVENT_TICK:
+                if progress_bar is not None:
+                    progress_bar.update(epoch, index)
+                return None
+            if kind == _core.EVENT_BATCH_END:
+                logs = {"loss": loss, "epoch": epoch}
+                return False if any([hook(index, logs) is False for hook in batch_hooks]) else None
+            logs = _epoch_logs(records[epoch], gradient_norms[epoch])
+            if any([callback.on_epoch_end(epoch, logs) is False for callback in callback_objects
+                    if callable(getattr(callback, "on_epoch_end", None))]):
+                return False
+            return learning_rate(epoch + 1) if schedule is not None and epoch + 1 < epochs else None
 
         stream = self._fits
         self._fits += 1
+        self.optimizer = optimizer
+        for callback in callback_objects:
+            if callable(getattr(callback, "on_train_begin", None)):
+                callback.on_train_begin(self)
+        if schedule is not None and epochs:
+            core_optimizer.set_lr(learning_rate(0))
         try:
-            self._core.fit(X, Y, validation_X, validation_Y, epochs, batch_size, float(lr), bool(shuffle),
-                           self._seed, stream, records, on_epoch_end)
+            _, divergence = self._core.fit(
+                core_optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, bool(shuffle), self._seed,
+                stream, l2, clip_norm, bool(normalize_gradient), bool(batch_hooks), records, gradient_norms,
+                on_event)
         finally:
-            self.history = History(records)
+            self.history = History(records, gradient_norms)
+            core_optimizer.set_lr(optimizer.lr)  # a schedule sets each epoch's rate, not the optimizer's own
+            if progress_bar is not None:
+                progress_bar.on_train_end(self)
+        for callback in callback_objects:
+            if callable(getattr(callback, "on_train_end", None)):
+                callback.on_train_end(self)
+        if divergence is not None:
+            raise DivergenceError(divergence)
         return self.history
+
+    def step(self, X: Any, Y: Any, optimizer: Optional[Optimizer] = None) -> float:
+        """One optimizer step on the mini-batch (X, Y), for custom training loops: θ moves by the
+        gradient of the mean loss over these rows. Returns that loss (before the step). `optimizer`
+        defaults to the network's last one."""
+        X, Y = self._data(X, Y)
+        optimizer = self._choose_optimizer(None, optimizer)
+        core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
+        record = np.full((1, len(_RECORD_KEYS)), np.nan)
+        self.optimizer = optimizer
+        _, divergence = self._core.fit(core_optimizer, X, Y, None, None, 1, X.shape[0], False, self._seed, 0, 0.0,
+                                       0.0, False, False, record, np.empty((1, len(self._sizes) - 1)), None)
+        if divergence is not None:
+            raise DivergenceError(divergence)
+        return float(record[0, 0])
 
     # ---- files -----------------------------------------------------------------------------------
 
@@ -296,7 +456,8 @@ class Network:
                          sizes=np.array(self._sizes, dtype=np.int64), hidden=np.array(self.hidden),
                          output=np.array(self.output), loss=np.array(self.loss_name), init=np.array(self.init),
                          dtype=np.array(str(self._dtype)), seed=np.array(self._seed, dtype=np.uint64),
-                         fits=np.array(self._fits, dtype=np.int64), parameters=self._parameters)
+                         fits=np.array(self._fits, dtype=np.int64), parameters=self._parameters,
+                         **(self.optimizer._export() if self.optimizer is not None else {}))
                 file.flush()
                 os.fsync(file.fileno())
             umask = os.umask(0)
@@ -313,6 +474,9 @@ class Network:
             os.close(directory_descriptor)
 
 
+_OPTIMIZER_FIELDS = ("optimizer", "optimizer_count", "optimizer_steps", "optimizer_state")
+
+
 def load(path: PathLike) -> Network:
     """Reads a model written by `Network.save`: the same architecture, dtype, parameters (bit for bit)
     and shuffling state. Never unpickles anything."""
@@ -327,6 +491,7 @@ def load(path: PathLike) -> Network:
         try:
             fields = {key: archive[key] for key in ("format", "version", "sizes", "hidden", "output", "loss",
                                                     "init", "dtype", "seed", "fits", "parameters")}
+            optimizer_fields = {key: archive[key] for key in _OPTIMIZER_FIELDS if "optimizer" in archive.files}
         except Exception as error:
             raise ValueError(f"{path}: not a sgdswift model file ({type(error).__name__}: {error})") from None
 
@@ -355,4 +520,15 @@ def load(path: PathLike) -> Network:
                          f"the architecture needs {network.dtype} and {network.parameters.shape}")
     network.parameters[...] = parameters
     network._fits = integer("fits")
+    if optimizer_fields:
+        fields.update(optimizer_fields)
+        count, steps, state = integer("optimizer_count"), integer("optimizer_steps"), fields["optimizer_state"]
+        if steps and (count != network.parameters.size or state.dtype != network.dtype or state.ndim != 1):
+            raise ValueError(f"{path}: the optimizer's state ({count} parameters, {state.dtype}) does not fit the "
+                             f"network ({network.parameters.size} parameters, {network.dtype})")
+        try:
+            network.optimizer = Optimizer._import(text("optimizer"), count, steps, state,
+                                                  ("network", network._identity), network.dtype)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: bad optimizer record ({error})") from None
     return network

@@ -24,6 +24,7 @@ typedef int32_t sgd_status;
 #define SGD_INVALID_ARGUMENT 1 /* bad value or shape: ValueError */
 #define SGD_OUT_OF_MEMORY 2    /* MemoryError */
 #define SGD_INTERRUPTED 3      /* the progress callback asked to stop; the model is consistent */
+#define SGD_DIVERGED 4         /* the loss became NaN/infinite; the weights before that step are restored */
 
 #define SGD_FLOAT32 0
 #define SGD_FLOAT64 1
@@ -49,10 +50,13 @@ typedef struct {
 typedef struct {
     int64_t epochs;
     int64_t batch_size;
-    double learning_rate;
     int32_t shuffle;
     uint64_t seed;   /* shuffling: seed and stream of the core's random generator */
     uint64_t stream;
+    double l2;                  /* Nielsen's λ: each weight's gradient gains (λ/n)·w */
+    double clip_norm;           /* rescale the gradient to this global norm when longer; 0: never */
+    int32_t normalize_gradient; /* divide the gradient by its global norm */
+    int32_t report_batches;     /* an SGD_EVENT_BATCH_END after every mini-batch */
 } sgd_fit_options;
 
 /* One row of training history per finished epoch; NaN where a value does not apply. */
@@ -61,14 +65,48 @@ typedef struct {
     double accuracy;
     double validation_loss;
     double validation_accuracy;
+    double learning_rate;
     double seconds;
 } sgd_epoch_record;
 
-/* Called from inside fit: after every finished epoch (record != NULL, epoch is its index) and at
- * least every few milliseconds between mini-batches (record == NULL). A non-zero return stops
- * training at the current mini-batch boundary; fit then returns SGD_INTERRUPTED. */
-typedef int32_t (*sgd_progress_callback)(void *_Nullable context, int64_t epoch,
-                                         const sgd_epoch_record *_Nullable record);
+#define SGD_EVENT_TICK 0      /* every few milliseconds; rows = rows of the epoch done */
+#define SGD_EVENT_BATCH_END 1 /* after a mini-batch (report_batches); loss = its mean loss */
+#define SGD_EVENT_EPOCH_END 2 /* after an epoch; its record is in the history */
+
+/* What fit reports. The callback may write learning_rate: it applies from the next mini-batch on. */
+typedef struct {
+    int32_t kind;
+    int64_t epoch;
+    int64_t batch;
+    int64_t rows;
+    double loss;
+    double learning_rate;
+} sgd_event;
+
+/* Called from inside fit with every event. A non-zero return stops training at the current
+ * mini-batch boundary; fit then returns SGD_INTERRUPTED. */
+typedef int32_t (*sgd_progress_callback)(void *_Nullable context, sgd_event *_Nonnull event);
+
+#define SGD_RULE_SGD 0
+#define SGD_RULE_ADAGRAD 1
+#define SGD_RULE_RMSPROP 2
+#define SGD_RULE_ADAM 3
+
+/* An update rule and its hyper-parameters (those a rule does not use are ignored). */
+typedef struct {
+    int32_t rule;
+    double learning_rate;
+    double weight_decay;
+    double momentum;   /* SGD, RMSProp */
+    double dampening;  /* SGD */
+    int32_t nesterov;  /* SGD */
+    double alpha;      /* RMSProp */
+    double epsilon;    /* AdaGrad, RMSProp, Adam */
+    double beta1;      /* Adam */
+    double beta2;      /* Adam */
+    int32_t amsgrad;   /* Adam */
+    int32_t decoupled_weight_decay; /* Adam: AdamW */
+} sgd_optimizer_settings;
 
 /* Self-test of the statically linked Swift runtime (protocol conformance lookup works): 1 if OK. */
 int32_t sgd_runtime_self_test(void);
@@ -100,13 +138,47 @@ sgd_status sgd_network_gradient(void *_Nonnull network, sgd_matrix x, sgd_target
                                 double *_Nonnull loss_out, char *_Nonnull message,
                                 int64_t capacity);
 
-/* Mini-batch gradient descent. history receives one record per finished epoch (capacity at least
- * options.epochs); epochs_done_out the number of finished epochs, also when interrupted. */
-sgd_status sgd_network_fit(void *_Nonnull network, sgd_matrix x, sgd_targets y,
+/* Mini-batch training with `optimizer` (of the network's dtype). history receives one record per
+ * finished epoch (capacity at least options.epochs), gradient_norms per finished epoch one value per
+ * layer (capacity at least options.epochs x layers); epochs_done_out the number of finished epochs,
+ * also when interrupted or diverged. */
+sgd_status sgd_network_fit(void *_Nonnull network, void *_Nonnull optimizer, sgd_matrix x, sgd_targets y,
                            sgd_matrix validation_x, sgd_targets validation_y,
                            sgd_fit_options options, sgd_epoch_record *_Nonnull history,
-                           int64_t history_capacity, sgd_progress_callback _Nullable progress,
+                           int64_t history_capacity, double *_Nonnull gradient_norms,
+                           int64_t gradient_norms_capacity, sgd_progress_callback _Nullable progress,
                            void *_Nullable context, int64_t *_Nonnull epochs_done_out,
                            char *_Nonnull message, int64_t capacity);
+
+/* An optimizer for parameters of `dtype`; its state is sized on first use. */
+sgd_status sgd_optimizer_create(int32_t dtype, sgd_optimizer_settings settings,
+                                void *_Nullable *_Nonnull optimizer_out, char *_Nonnull message,
+                                int64_t capacity);
+
+void sgd_optimizer_destroy(void *_Nonnull optimizer);
+
+/* Parameters the state is for, steps taken, and scalars of state (slots x parameters). */
+void sgd_optimizer_info(void *_Nonnull optimizer, int64_t *_Nonnull count_out, int64_t *_Nonnull steps_out,
+                        int64_t *_Nonnull state_count_out);
+
+sgd_status sgd_optimizer_set_learning_rate(void *_Nonnull optimizer, double learning_rate,
+                                           char *_Nonnull message, int64_t capacity);
+
+/* Fresh state (zeros, no steps) for `count` parameters. */
+sgd_status sgd_optimizer_reset(void *_Nonnull optimizer, int64_t count, char *_Nonnull message,
+                               int64_t capacity);
+
+/* One step over `arrays` parameter arrays updated in place, with their gradients, as one vector. */
+sgd_status sgd_optimizer_step(void *_Nonnull optimizer, void *_Nonnull const *_Nonnull parameters,
+                              const void *_Nonnull const *_Nonnull gradients,
+                              const int64_t *_Nonnull counts, int64_t arrays,
+                              char *_Nonnull message, int64_t capacity);
+
+/* Copies the state (state_count scalars of the optimizer's dtype) out, or restores it. */
+sgd_status sgd_optimizer_get_state(void *_Nonnull optimizer, void *_Nonnull out, int64_t out_count,
+                                   char *_Nonnull message, int64_t capacity);
+sgd_status sgd_optimizer_restore(void *_Nonnull optimizer, int64_t count, int64_t steps,
+                                 const void *_Nonnull values, int64_t value_count,
+                                 char *_Nonnull message, int64_t capacity);
 
 #endif

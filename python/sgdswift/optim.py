@@ -1,0 +1,291 @@
+"""Optimizers: the update rules of gradient descent, run by the Swift core.
+
+Each optimizer is a pure elementwise update of a parameter θ from its gradient g and its own state,
+written below as math with t the step count (from 1), η the learning rate and λ the weight decay.
+The rules are torch.optim's, so results agree with PyTorch to rounding.
+
+An optimizer trains a network (`net.fit(X, Y, optimizer=sg.Adam())`) or updates any NumPy arrays in
+place (`opt.step([v], [grad])`): C-contiguous, writable float32 or float64 arrays, never copied. Its
+state belongs to the parameters it first updated (a network, or a list of arrays of fixed shapes);
+`reset()` frees it for others.
+"""
+from __future__ import annotations
+
+import json
+import numbers
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from . import _core
+
+_DTYPE_CODES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
+
+
+def _real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *, include_low: bool = True,
+          include_high: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise TypeError(f"{name}: expected a finite number, got {value!r}")
+    value = float(value)
+    if value < low or (value == low and not include_low) or value > high or (value == high and not include_high):
+        interval = f"{'[' if include_low else '('}{low:g}, {high:g}{']' if include_high else ')'}"
+        raise ValueError(f"{name}: expected a number in {interval}, got {value!r}")
+    return value
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+class Optimizer:
+    """Base class: hyper-parameters, and the state the core keeps for one set of parameters."""
+
+    _rule: int
+    _hyper: tuple[str, ...] = ()
+
+    def __init__(self, lr: float, weight_decay: float):
+        self._lr = _real(lr, "lr")
+        self.weight_decay = _real(weight_decay, "weight_decay")
+        self._core: Optional[Any] = None
+        self._owner: Optional[tuple] = None  # what the state belongs to: ("network", id) or ("arrays", shapes)
+
+    # ---- hyper-parameters --------------------------------------------------------------------------
+
+    @property
+    def lr(self) -> float:
+        """The learning rate η of the next steps."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _real(value, "lr")
+        if self._core is not None:
+            self._core.set_lr(self._lr)
+
+    def _settings(self) -> dict:
+        return dict(momentum=0.0, dampening=0.0, nesterov=False, alpha=0.0, eps=1.0, beta1=0.0, beta2=0.0,
+                    amsgrad=False, decoupled_weight_decay=False)
+
+    def get_config(self) -> dict:
+        """The constructor's arguments: `type(opt)(**opt.get_config())` is an optimizer with fresh state."""
+        return {"lr": self._lr, "weight_decay": self.weight_decay, **{name: getattr(self, name) for name in self._hyper}}
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        return f"{type(self).__name__}({arguments})"
+
+    # ---- state -------------------------------------------------------------------------------------
+
+    @property
+    def steps(self) -> int:
+        """Steps taken with the current state."""
+        return 0 if self._core is None else self._core.info()[1]
+
+    def reset(self) -> None:
+        """Forgets the state (momentum buffers, moment estimates, step count) and its owner."""
+        self._core = None
+        self._owner = None
+
+    def _bind(self, owner: tuple, dtype: np.dtype) -> Any:
+        """The core optimizer for parameters `owner` of `dtype`, created on first use."""
+        if self._core is not None and (owner != self._owner or dtype != self._dtype):
+            raise ValueError(f"optimizer: it holds the state of other parameters ({self._describe(self._owner)}, "
+                             f"{self._dtype}), not of {self._describe(owner)} ({dtype}); use a new optimizer or "
+                             f"call reset() first")
+        if self._core is None:
+            settings = self._settings()
+            self._core = _core.Optimizer(_DTYPE_CODES[dtype], self._rule, self._lr, self.weight_decay,
+                                         settings["momentum"], settings["dampening"], settings["nesterov"],
+                                         settings["alpha"], settings["eps"], settings["beta1"], settings["beta2"],
+                                         settings["amsgrad"], settings["decoupled_weight_decay"])
+            self._owner = owner
+            self._dtype = dtype
+        return self._core
+
+    @staticmethod
+    def _describe(owner: Optional[tuple]) -> str:
+        if owner is None:
+            return "nothing"
+        return "a network" if owner[0] == "network" else f"arrays of shapes {list(owner[1])}"
+
+    def step(self, parameters: Sequence[np.ndarray], gradients: Sequence[Any]) -> None:
+        """One update of `parameters` in place from `gradients` (same shapes), all as one vector: the
+        arrays must be C-contiguous, writable and all float32 or all float64; gradients of another
+        dtype or layout are converted."""
+        if isinstance(parameters, np.ndarray) or isinstance(gradients, np.ndarray):
+            raise TypeError("parameters, gradients: expected lists of arrays, e.g. opt.step([v], [grad])")
+        parameters, gradients = list(parameters), list(gradients)
+        if len(parameters) != len(gradients):
+            raise ValueError(f"gradients: expected {len(parameters)} arrays (one per parameter), got {len(gradients)}")
+        for i, p in enumerate(parameters):
+            if not isinstance(p, np.ndarray):
+                raise TypeError(f"parameters[{i}]: expected a NumPy array (updated in place), got {type(p).__name__}")
+            if p.dtype not in _DTYPE_CODES or p.dtype != parameters[0].dtype:
+                raise TypeError(f"parameters[{i}]: expected float32 or float64 like parameters[0] "
+                                f"({parameters[0].dtype}), got {p.dtype}")
+            if not (p.flags.c_contiguous and p.flags.writeable):
+                raise ValueError(f"parameters[{i}]: must be C-contiguous and writable to be updated in place")
+        converted = []
+        for i, (p, g) in enumerate(zip(parameters, gradients)):
+            g = np.asarray(g)
+            if g.shape != p.shape:
+                raise ValueError(f"gradients[{i}]: expected shape {p.shape} like parameters[{i}], got {g.shape}")
+            if g.dtype.kind not in "biuf":
+                raise TypeError(f"gradients[{i}]: expected real numbers, got dtype {g.dtype}")
+            converted.append(np.ascontiguousarray(g, dtype=p.dtype))
+        dtype = parameters[0].dtype if parameters else np.dtype(np.float64)
+        core = self._bind(("arrays", tuple(p.shape for p in parameters)), dtype)
+        if core.info()[1] == 0:
+            core.reset(sum(p.size for p in parameters))
+        core.step(parameters, converted)
+
+    # ---- files -------------------------------------------------------------------------------------
+
+    def _export(self) -> dict:
+        """Config and state as arrays for a model file."""
+        count, steps, state_count = self._core.info() if self._core is not None else (0, 0, 0)
+        state = np.empty(state_count, dtype=self._dtype if self._core is not None else np.float64)
+        if self._core is not None:
+            self._core.get_state(state)
+        return {"optimizer": np.array(json.dumps({"class": type(self).__name__, **self.get_config()})),
+                "optimizer_count": np.array(count, dtype=np.int64), "optimizer_steps": np.array(steps, dtype=np.int64),
+                "optimizer_state": state}
+
+    @staticmethod
+    def _import(config_text: str, count: int, steps: int, state: np.ndarray, owner: tuple,
+                dtype: np.dtype) -> "Optimizer":
+        config = json.loads(config_text)
+        cls = OPTIMIZERS.get(config.pop("class", None))
+        if cls is None:
+            raise ValueError(f"unknown optimizer {config_text!r}")
+        if "betas" in config:
+            config["betas"] = tuple(config["betas"])
+        optimizer = cls(**config)
+        if steps:
+            optimizer._bind(owner, dtype).restore(count, steps, np.ascontiguousarray(state, dtype=dtype))
+        return optimizer
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, with optional momentum μ, dampening τ and Nesterov momentum.
+
+    .. math::
+        g &\leftarrow g + \lambda\theta \\
+        b &\leftarrow g \;(t = 1), \quad b \leftarrow \mu b + (1-\tau) g \;(t > 1) \quad (\mu \ne 0) \\
+        d &= g + \mu b \;\text{(Nesterov)}, \quad b \;\text{(classical)}, \quad g \;(\mu = 0) \\
+        \theta &\leftarrow \theta - \eta d
+
+    With μ = 0 this is the subject's Δv = −η∇C. Momentum is torch's form (b accumulates gradients, η
+    multiplies the step), not Sutskever's (η inside the velocity); the two agree for constant η.
+    """
+
+    _rule = _core.RULE_SGD
+    _hyper = ("momentum", "dampening", "nesterov")
+
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0):
+        super().__init__(lr, weight_decay)
+        self.momentum = _real(momentum, "momentum")
+        self.dampening = _real(dampening, "dampening", 0, 1, include_high=True)
+        self.nesterov = _flag(nesterov, "nesterov")
+        if self.nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError(f"nesterov: needs momentum > 0 and dampening = 0, got momentum={momentum}, "
+                             f"dampening={dampening}")
+
+    def _settings(self) -> dict:
+        return {**super()._settings(), "momentum": self.momentum, "dampening": self.dampening,
+                "nesterov": self.nesterov}
+
+
+class AdaGrad(Optimizer):
+    r"""AdaGrad: each parameter's step shrinks with its accumulated squared gradients.
+
+    .. math::
+        g \leftarrow g + \lambda\theta, \qquad s \leftarrow s + g^2, \qquad
+        \theta \leftarrow \theta - \eta\, \frac{g}{\sqrt{s} + \epsilon}
+    """
+
+    _rule = _core.RULE_ADAGRAD
+    _hyper = ("eps",)
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0):
+        super().__init__(lr, weight_decay)
+        self.eps = _real(eps, "eps", include_low=False)
+
+    def _settings(self) -> dict:
+        return {**super()._settings(), "eps": self.eps}
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp: steps scaled by a running average of squared gradients, with optional momentum μ.
+
+    .. math::
+        g &\leftarrow g + \lambda\theta, \qquad v \leftarrow \alpha v + (1-\alpha) g^2 \\
+        \mu = 0:\ \theta &\leftarrow \theta - \eta\, \frac{g}{\sqrt{v} + \epsilon}; \qquad
+        \mu > 0:\ b \leftarrow \mu b + \frac{g}{\sqrt{v} + \epsilon},\ \theta \leftarrow \theta - \eta b
+    """
+
+    _rule = _core.RULE_RMSPROP
+    _hyper = ("alpha", "eps", "momentum")
+
+    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0,
+                 weight_decay: float = 0.0):
+        super().__init__(lr, weight_decay)
+        self.alpha = _real(alpha, "alpha", 0, 1, include_high=True)
+        self.eps = _real(eps, "eps", include_low=False)
+        self.momentum = _real(momentum, "momentum")
+
+    def _settings(self) -> dict:
+        return {**super()._settings(), "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum}
+
+
+class Adam(Optimizer):
+    r"""Adam: bias-corrected running averages of the gradient and its square; L2 weight decay is
+    coupled (added to the gradient). With `amsgrad`, the largest v seen so far replaces v.
+
+    .. math::
+        g &\leftarrow g + \lambda\theta \\
+        m &\leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2 \\
+        \theta &\leftarrow \theta - \frac{\eta}{1-\beta_1^t}\;
+                 \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+    """
+
+    _rule = _core.RULE_ADAM
+    _hyper = ("betas", "eps", "amsgrad")
+    _decoupled = False
+
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False):
+        super().__init__(lr, weight_decay)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_real(betas[0], "betas[0]", 0, 1), _real(betas[1], "betas[1]", 0, 1))
+        self.eps = _real(eps, "eps", include_low=False)
+        self.amsgrad = _flag(amsgrad, "amsgrad")
+
+    def _settings(self) -> dict:
+        return {**super()._settings(), "eps": self.eps, "beta1": self.betas[0], "beta2": self.betas[1],
+                "amsgrad": self.amsgrad, "decoupled_weight_decay": self._decoupled}
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam with decoupled weight decay — the parameters shrink by ηλ each step instead of λθ
+    entering the gradient (and so the moment estimates).
+
+    .. math::
+        \theta &\leftarrow \theta (1 - \eta\lambda) \\
+        m &\leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2 \\
+        \theta &\leftarrow \theta - \frac{\eta}{1-\beta_1^t}\;
+                 \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+    """
+
+    _decoupled = True
+
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.01, amsgrad: bool = False):
+        super().__init__(lr, betas, eps, weight_decay, amsgrad)
+
+
+OPTIMIZERS = {cls.__name__: cls for cls in (SGD, AdaGrad, RMSProp, Adam, AdamW)}

@@ -1,0 +1,113 @@
+"""Learning-rate schedules: η for each epoch, set once at the start of the epoch.
+
+`fit(..., schedule=s)` accepts one of these (computed from the optimizer's own rate η₀ at the start
+of fit, which the schedule leaves unchanged) or any callable `epoch -> lr` (absolute rates). Epochs
+count from 0 in every `fit` call.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+from .optim import _real
+
+
+class Schedule:
+    """η_e = schedule(e, η₀) for epoch e."""
+
+    def __call__(self, epoch: int, initial_lr: float) -> float:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{key}={value!r}" for key, value in vars(self).items() if not key.startswith("_"))
+        return f"{type(self).__name__}({arguments})"
+
+
+class Constant(Schedule):
+    """η_e = η₀."""
+
+    def __call__(self, epoch: int, initial_lr: float) -> float:
+        return initial_lr
+
+
+class StepDecay(Schedule):
+    """η_e = η₀ · γ^⌊e / step_size⌋: multiply by γ every `step_size` epochs."""
+
+    def __init__(self, step_size: int, gamma: float = 0.1):
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"step_size: expected an int ≥ 1, got {step_size!r}")
+        self.step_size = step_size
+        self.gamma = _real(gamma, "gamma", include_low=False)
+
+    def __call__(self, epoch: int, initial_lr: float) -> float:
+        return initial_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialDecay(Schedule):
+    """η_e = η₀ · γ^e."""
+
+    def __init__(self, gamma: float):
+        self.gamma = _real(gamma, "gamma", include_low=False)
+
+    def __call__(self, epoch: int, initial_lr: float) -> float:
+        return initial_lr * self.gamma ** epoch
+
+
+class InverseScaling(Schedule):
+    """η_e = η₀ / (e + 1)^power (scikit-learn's 'invscaling', counted in epochs)."""
+
+    def __init__(self, power: float = 0.5):
+        self.power = _real(power, "power")
+
+    def __call__(self, epoch: int, initial_lr: float) -> float:
+        return initial_lr / (epoch + 1) ** self.power
+
+
+class CosineAnnealing(Schedule):
+    """η_e = η_min + (η₀ − η_min)(1 + cos(π e / T)) / 2 for e < T, then η_min (T = `epochs`)."""
+
+    def __init__(self, epochs: int, min_lr: float = 0.0):
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs: expected an int ≥ 1, got {epochs!r}")
+        self.epochs = epochs
+        self.min_lr = _real(min_lr, "min_lr")
+
+    def __call__(self, epoch: int, initial_lr: float) -> float:
+        if epoch >= self.epochs:
+            return self.min_lr
+        return self.min_lr + (initial_lr - self.min_lr) * (1 + math.cos(math.pi * epoch / self.epochs)) / 2
+
+
+class ReduceOnPlateau(Schedule):
+    """η is multiplied by `factor` (not below `min_lr`) when `monitor` has not improved by more than
+    `min_delta` for `patience` epochs; improvement means lower for losses, higher for accuracies."""
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, min_delta: float = 1e-4,
+                 min_lr: float = 0.0):
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor: expected a history key such as 'val_loss', got {monitor!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"patience: expected an int ≥ 0, got {patience!r}")
+        self.monitor = monitor
+        self.factor = _real(factor, "factor", 0, 1, include_low=False)
+        self.patience = patience
+        self.min_delta = _real(min_delta, "min_delta")
+        self.min_lr = _real(min_lr, "min_lr")
+        self._lr: Optional[float] = None
+
+    def __call__(self, epoch: int, initial_lr: float) -> float:
+        if epoch == 0 or self._lr is None:
+            self._lr, self._best, self._waited = initial_lr, None, 0
+        return self._lr
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+        if self.monitor not in logs:
+            raise KeyError(f"ReduceOnPlateau: monitor {self.monitor!r} is not among this fit's logs {sorted(logs)}")
+        value = logs[self.monitor] * (-1 if "acc" in self.monitor else 1)
+        if self._best is None or value < self._best - self.min_delta:
+            self._best, self._waited = value, 0
+        else:
+            self._waited += 1
+            if self._waited > self.patience:
+                self._lr = max(self._lr * self.factor, self.min_lr)
+                self._waited = 0
