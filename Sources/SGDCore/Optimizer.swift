@@ -132,7 +132,11 @@ public final class Optimizer<T: Scalar> {
         switch rule {
         case .sgd(let momentum, let dampening, let nesterov):
             guard momentum != 0 else {
-                for i in 0..<n { theta[i] -= eta * (gradient[i] + lambda * theta[i]) }
+                if weightDecay == 0 {  // the subject's Δθ = −η∇C, kept to a single multiply-add per scalar
+                    for i in 0..<n { theta[i] -= eta * gradient[i] }
+                } else {
+                    for i in 0..<n { theta[i] -= eta * (gradient[i] + lambda * theta[i]) }
+                }
                 return
             }
             let mu = T(momentum), tau = T(dampening), first = steps == 1, b = slot(0)

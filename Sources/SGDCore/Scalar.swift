@@ -20,6 +20,8 @@ public protocol Scalar: BinaryFloatingPoint where RawSignificand: FixedWidthInte
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Σ x_i y_i over `count` elements (BLAS dot: vectorised, unlike a plain reduction loop).
+    static func dot(count: Int, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>) -> Self
 }
 
 @inline(__always)
@@ -42,6 +44,9 @@ extension Float: Scalar {
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
             beta, c, blasint(ldc))
     }
+    @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(blasint(count), x, 1, y, 1)
+    }
 }
 
 extension Double: Scalar {
@@ -58,5 +63,8 @@ extension Double: Scalar {
             CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
             beta, c, blasint(ldc))
+    }
+    @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
+        cblas_ddot(blasint(count), x, 1, y, 1)
     }
 }

@@ -191,11 +191,9 @@ extension Network {
     func squaredLayerNorms(_ gradient: UnsafePointer<T>, into squares: inout [Double]) -> Double {
         var total = 0.0
         for (l, layer) in layers.enumerated() {
-            var sum: T = 0
             let slice = gradient + layer.weightOffset
-            for i in 0..<layer.parameterCount { sum += slice[i] * slice[i] }
-            squares[l] = Double(sum)
-            total += Double(sum)
+            squares[l] = Double(T.dot(count: layer.parameterCount, slice, slice))
+            total += squares[l]
         }
         return total
     }
@@ -207,9 +205,7 @@ extension Network {
             let w = weights(l).base, g = gradient + layer.weightOffset
             for i in 0..<layer.fanIn * layer.fanOut { g[i] += k * w[i] }
         }
-        var total: T = 0
-        for i in 0..<parameters.count { total += gradient[i] * gradient[i] }
-        return Double(total)
+        return Double(T.dot(count: parameters.count, gradient, gradient))
     }
 }
 
