@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+@testable import SGDCore
+
+final class ActivationLossTests: XCTestCase {
+    private let zs: [Double] = [-2.5, -0.7, -0.1, 0.3, 1.2, 3.1]
+
+    private func activate(_ activation: Activation, _ z: [Double]) throws -> [Double] {
+        let input = try matrix(1, z.count, z)
+        let output = try matrix(1, z.count, [Double](repeating: 0, count: z.count))
+        activation.apply(input, into: output)
+        return elements(output)
+    }
+
+    func testActivationsEqualTheirFormulas() throws {
+        let expected: [Activation: (Double) -> Double] = [
+            .sigmoid: { 1 / (1 + exp(-$0)) }, .relu: { max($0, 0) }, .tanh: { tanh($0) },
+            .identity: { $0 },
+        ]
+        for (activation, formula) in expected {
+            for (value, z) in zip(try activate(activation, zs), zs) {
+                assertClose(value, formula(z), relative: 1e-15, "\(activation)")
+            }
+        }
+        let softmax = try activate(.softmax, zs)
+        let normaliser = zs.map { exp($0) }.reduce(0, +)
+        for (value, z) in zip(softmax, zs) { assertClose(value, exp(z) / normaliser, relative: 1e-14) }
+    }
+
+    func testSigmoidAndSoftmaxStayFiniteForHugeInputs() throws {
+        XCTAssertEqual(try activate(.sigmoid, [-1000, 1000]), [0, 1])
+        XCTAssertEqual(try activate(.softmax, [1000, -1000, 1000]), [0.5, 0, 0.5])
+    }
+
+    /// δ ← δ ⊙ σ'(z) (softmax: the Jacobian-vector product) against central differences of Σ_j w_j σ(z)_j.
+    func testBackpropagationThroughEachActivationMatchesFiniteDifferences() throws {
+        let upstream: [Double] = [0.3, -1.1, 0.8, 0.5, -0.2, 1.7]
+        for activation in Activation.allCases {
+            let a = try activate(activation, zs)
+            let zMatrix = try matrix(1, zs.count, zs)
+            let aMatrix = try matrix(1, zs.count, a)
+            let delta = try matrix(1, zs.count, upstream)
+            activation.backpropagate(delta, z: zMatrix, a: aMatrix)
+            for i in zs.indices {
+                let numeric = centralDifference(at: zs[i]) { value in
+                    var shifted = zs
+                    shifted[i] = value
+                    return zip(upstream, try! activate(activation, shifted)).map(*).reduce(0, +)
+                }
+                assertClose(delta.base[i], numeric, relative: 1e-7, absolute: 1e-9, "\(activation) at \(i)")
+            }
+        }
+    }
+
+    /// Σ_rows ℓ and ∂(Σℓ)/∂a (or ∂/∂z for the fused losses) for one row of outputs.
+    private func evaluate(_ loss: Loss, output: Activation, z: [Double], y: [Double]) throws -> (Double, [Double]) {
+        let a = try activate(output, z)
+        let zMatrix = try matrix(1, z.count, z)
+        let aMatrix = try matrix(1, z.count, a)
+        let yMatrix = try matrix(1, y.count, y)
+        let delta = try matrix(1, z.count, [Double](repeating: 0, count: z.count))
+        let value = loss.evaluate(z: zMatrix, a: aMatrix, targets: .dense(yMatrix), scale: 1, delta: delta)
+        return (value, elements(delta))
+    }
+
+    func testLossesEqualTheirDefinitions() throws {
+        let z: [Double] = [0.4, -1.3, 2.0], y: [Double] = [0.2, 0.7, 0.1], k = 3.0
+        let a = try activate(.sigmoid, z)
+        let squares = zip(y, a).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+        assertClose(try evaluate(.quadratic, output: .sigmoid, z: z, y: y).0, squares / 2, relative: 1e-15)
+        assertClose(try evaluate(.mse, output: .sigmoid, z: z, y: y).0, squares / k, relative: 1e-15)
+        assertClose(try evaluate(.mae, output: .sigmoid, z: z, y: y).0,
+                    zip(y, a).map { abs($0 - $1) }.reduce(0, +) / k, relative: 1e-15)
+        assertClose(try evaluate(.binaryCrossEntropy, output: .sigmoid, z: z, y: y).0,
+                    -zip(y, a).map { $0 * log($1) + (1 - $0) * log(1 - $1) }.reduce(0, +),
+                    relative: 1e-14)
+        let softmax = try activate(.softmax, z)
+        assertClose(try evaluate(.crossEntropy, output: .softmax, z: z, y: y).0,
+                    -zip(y, softmax).map { $0 * log($1) }.reduce(0, +), relative: 1e-14)
+    }
+
+    func testLossDerivativesMatchFiniteDifferences() throws {
+        let z: [Double] = [0.4, -1.3, 2.0], y: [Double] = [0.2, 0.7, 0.1]
+        let cases: [(Loss, Activation)] = [(.quadratic, .tanh), (.mse, .identity), (.mae, .sigmoid),
+                                            (.binaryCrossEntropy, .sigmoid), (.crossEntropy, .softmax)]
+        for (loss, output) in cases {
+            let (_, delta) = try evaluate(loss, output: output, z: z, y: y)
+            for j in z.indices {
+                let numeric: Double
+                if loss.isFusedWithOutput {  // δ is ∂ℓ/∂z
+                    numeric = centralDifference(at: z[j]) { value in
+                        var shifted = z
+                        shifted[j] = value
+                        return try! self.evaluate(loss, output: output, z: shifted, y: y).0
+                    }
+                } else {  // δ is ∂ℓ/∂a: perturb a through the identity
+                    let a = try activate(output, z)
+                    numeric = centralDifference(at: a[j]) { value in
+                        var shifted = a
+                        shifted[j] = value
+                        return try! self.evaluate(loss, output: .identity, z: shifted, y: y).0
+                    }
+                }
+                assertClose(delta[j], numeric, relative: 1e-7, absolute: 1e-9, "\(loss) at \(j)")
+            }
+        }
+    }
+
+    func testCrossEntropiesStayFiniteWhereNaiveFormulasOverflow() throws {
+        assertClose(try evaluate(.binaryCrossEntropy, output: .sigmoid, z: [800], y: [0]).0, 800, relative: 1e-15)
+        assertClose(try evaluate(.crossEntropy, output: .softmax, z: [1000, -1000], y: [0, 1]).0, 2000, relative: 1e-15)
+    }
+
+    func testSenselessPairingsAreRejected() {
+        XCTAssertTrue(coreErrorMessage {
+            _ = try Network<Double>(sizes: [2, 3], hidden: .sigmoid, output: .sigmoid, loss: .crossEntropy)
+        }.contains("use binary_cross_entropy"))
+        XCTAssertTrue(coreErrorMessage {
+            _ = try Network<Double>(sizes: [2, 3], hidden: .tanh, output: .softmax, loss: .binaryCrossEntropy)
+        }.contains("needs output='sigmoid'"))
+        XCTAssertTrue(coreErrorMessage {
+            _ = try Network<Double>(sizes: [2, 3, 3], hidden: .softmax, output: .softmax, loss: .crossEntropy)
+        }.contains("softmax is an output activation"))
+    }
+}
