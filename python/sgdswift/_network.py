@@ -394,6 +394,8 @@ class Network:
                     progress_bar.update(epoch, index)
                 return None
             if kind == _core.EVENT_BATCH_END:
+                if progress_bar is not None:
+                    progress_bar.update(epoch, min((index + 1) * batch_size, X.shape[0]))
                 logs = {"loss": loss, "epoch": epoch}
                 return False if any([hook(index, logs) is False for hook in batch_hooks]) else None
             logs = _epoch_logs(records[epoch], gradient_norms[epoch])
