@@ -39,13 +39,27 @@ def static_stdlib_flags(lnk: Path) -> list[str]:
     return flags
 
 
+def target_cpu_flags() -> list[str]:
+    """Vector instructions for the core's elementwise loops (optimizer updates, activations): AVX2 and FMA
+    when the building CPU has them (the baseline x86-64 target leaves square roots and divisions
+    scalar). The package is built on the machine that runs it; SGDSWIFT_PORTABLE=1 builds for any
+    x86-64."""
+    if platform.machine() != "x86_64" or os.environ.get("SGDSWIFT_PORTABLE") == "1":
+        return []
+    try:
+        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        return []
+    return ["-Xswiftc", "-target-cpu", "-Xswiftc", "haswell"] if {"avx2", "fma"} <= set(flags.split()) else []
+
+
 class BuildSwiftExtension(build_ext):
     def run(self):
         swift = find_swift()
         toolchain = swift.resolve().parent.parent  # .../usr; `swift` itself must keep its name
-        build = [str(swift), "build", "-c", "release", "--package-path", str(ROOT), "--product", "SGDSwift"]
-        subprocess.run(build, check=True)
-        bin_path = Path(subprocess.run(build[:-2] + ["--show-bin-path"], check=True, capture_output=True,
+        build = [str(swift), "build", "-c", "release", "--package-path", str(ROOT)]
+        subprocess.run(build + target_cpu_flags() + ["--product", "SGDSwift"], check=True)
+        bin_path = Path(subprocess.run(build + ["--show-bin-path"], check=True, capture_output=True,
                                        text=True).stdout.strip())
         archive = bin_path / "libSGDSwift.a"
         static = toolchain / "lib" / "swift_static" / "linux"

@@ -86,6 +86,8 @@ public final class Optimizer<T: Scalar> {
     }
 
     /// Fresh state (zeros, t = 0) for a parameter vector of `count` scalars.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func reset(count: Int) throws {
         try require(count >= 0, "count: expected at least 0, got \(count)")
         let (size, overflow) = count.multipliedReportingOverflow(by: rule.stateSlots)
@@ -96,6 +98,8 @@ public final class Optimizer<T: Scalar> {
     }
 
     /// Restores saved state: `values` holds stateSlots·count scalars, slot-major, after `steps` steps.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func restore(count: Int, steps: Int, values: UnsafePointer<T>, valueCount: Int) throws {
         try require(steps >= 0, "steps: expected at least 0, got \(steps)")
         try require(valueCount == count * rule.stateSlots,
@@ -106,12 +110,16 @@ public final class Optimizer<T: Scalar> {
     }
 
     /// Binds fresh state to a parameter vector of `count` scalars unless it already has that size.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func prepare(count: Int) throws {
         if count != self.count || steps == 0 { try reset(count: count) }
     }
 
     /// One step on the parameter vector made of `segments` (parameters, gradient, length), in order:
     /// t ← t + 1, then each scalar's update. The gradient is not modified.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func step(_ segments: [(parameters: UnsafeMutablePointer<T>, gradient: UnsafePointer<T>, count: Int)]) throws {
         let total = segments.reduce(0) { $0 + $1.count }
         try require(total == count, "parameters: this optimizer's state is for \(count) values, got \(total); call reset()")
@@ -126,43 +134,48 @@ public final class Optimizer<T: Scalar> {
     @inline(__always) func beginStep() { steps += 1 }
 
     /// The elementwise update of the scalars offset..<offset+n of the parameter vector, for step t = steps.
+    /// Choices that are the same for every scalar are made before each loop, so that the loops are
+    /// straight-line arithmetic the compiler vectorises.
     func update(_ theta: UnsafeMutablePointer<T>, gradient: UnsafePointer<T>, offset: Int, count n: Int) {
         let eta = T(learningRate), lambda = T(weightDecay)
         func slot(_ s: Int) -> UnsafeMutablePointer<T> { state.base + s * count + offset }
         switch rule {
         case .sgd(let momentum, let dampening, let nesterov):
             guard momentum != 0 else {
-                if weightDecay == 0 {  // the subject's Δθ = −η∇C, kept to a single multiply-add per scalar
-                    for i in 0..<n { theta[i] -= eta * gradient[i] }
-                } else {
-                    for i in 0..<n { theta[i] -= eta * (gradient[i] + lambda * theta[i]) }
-                }
+                for i in 0..<n { theta[i] -= eta * (gradient[i] + lambda * theta[i]) }
                 return
             }
-            let mu = T(momentum), tau = T(dampening), first = steps == 1, b = slot(0)
+            let mu = T(momentum), b = slot(0)
+            // b ← g at t = 1 (no history yet), else b ← μb + (1 − τ)g
+            let (keep, add) = steps == 1 ? (T(0), T(1)) : (mu, 1 - T(dampening))
+            // d = g + μb (Nesterov) or d = b (classical)
+            let (fromGradient, fromBuffer) = nesterov ? (T(1), mu) : (T(0), T(1))
             for i in 0..<n {
                 let g = gradient[i] + lambda * theta[i]
-                b[i] = first ? g : mu * b[i] + (1 - tau) * g
-                theta[i] -= eta * (nesterov ? g + mu * b[i] : b[i])
+                b[i] = keep * b[i] + add * g
+                theta[i] -= eta * (fromGradient * g + fromBuffer * b[i])
             }
         case .adaGrad(let epsilon):
             let eps = T(epsilon), s = slot(0)
             for i in 0..<n {
                 let g = gradient[i] + lambda * theta[i]
                 s[i] += g * g
-                theta[i] -= eta * g / (s[i].squareRoot() + eps)
+                theta[i] -= eta * g / (T.squareRoot(s[i]) + eps)
             }
         case .rmsProp(let alpha, let epsilon, let momentum):
-            let a = T(alpha), eps = T(epsilon), mu = T(momentum), v = slot(0)
-            for i in 0..<n {
-                let g = gradient[i] + lambda * theta[i]
-                v[i] = a * v[i] + (1 - a) * g * g
-                let scaled = g / (v[i].squareRoot() + eps)
-                if momentum == 0 {
-                    theta[i] -= eta * scaled
-                } else {
-                    let b = slot(1)
-                    b[i] = mu * b[i] + scaled
+            let a = T(alpha), eps = T(epsilon), v = slot(0)
+            if momentum == 0 {
+                for i in 0..<n {
+                    let g = gradient[i] + lambda * theta[i]
+                    v[i] = a * v[i] + (1 - a) * g * g
+                    theta[i] -= eta * g / (T.squareRoot(v[i]) + eps)
+                }
+            } else {
+                let mu = T(momentum), b = slot(1)
+                for i in 0..<n {
+                    let g = gradient[i] + lambda * theta[i]
+                    v[i] = a * v[i] + (1 - a) * g * g
+                    b[i] = mu * b[i] + g / (T.squareRoot(v[i]) + eps)
                     theta[i] -= eta * b[i]
                 }
             }
@@ -171,19 +184,25 @@ public final class Optimizer<T: Scalar> {
             let t = Double(steps)
             let stepSize = T(learningRate / (1 - pow(beta1, t)))
             let correction2 = T((1 - pow(beta2, t)).squareRoot())
+            // Adam adds λθ to g; AdamW shrinks θ by (1 − ηλ) instead.
+            let (coupled, decay) = decoupled ? (T(0), 1 - eta * lambda) : (lambda, T(1))
             let m = slot(0), v = slot(1)
-            for i in 0..<n {
-                var g = gradient[i]
-                if decoupled { theta[i] *= 1 - eta * lambda } else { g += lambda * theta[i] }
-                m[i] = b1 * m[i] + (1 - b1) * g
-                v[i] = b2 * v[i] + (1 - b2) * g * g
-                var second = v[i]
-                if amsgrad {
-                    let vMax = slot(2)
+            if amsgrad {
+                let vMax = slot(2)
+                for i in 0..<n {
+                    let g = gradient[i] + coupled * theta[i]
+                    m[i] = b1 * m[i] + (1 - b1) * g
+                    v[i] = b2 * v[i] + (1 - b2) * g * g
                     vMax[i] = max(vMax[i], v[i])
-                    second = vMax[i]
+                    theta[i] = theta[i] * decay - stepSize * m[i] / (T.squareRoot(vMax[i]) / correction2 + eps)
                 }
-                theta[i] -= stepSize * m[i] / (second.squareRoot() / correction2 + eps)
+            } else {
+                for i in 0..<n {
+                    let g = gradient[i] + coupled * theta[i]
+                    m[i] = b1 * m[i] + (1 - b1) * g
+                    v[i] = b2 * v[i] + (1 - b2) * g * g
+                    theta[i] = theta[i] * decay - stepSize * m[i] / (T.squareRoot(v[i]) / correction2 + eps)
+                }
             }
         }
     }

@@ -22,7 +22,15 @@ public protocol Scalar: BinaryFloatingPoint where RawSignificand: FixedWidthInte
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// Σ x_i y_i over `count` elements (BLAS dot: vectorised, unlike a plain reduction loop).
     static func dot(count: Int, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>) -> Self
+    /// √x, correctly rounded: the IEEE square root, as `squareRoot()`, but one that loops vectorise.
+    static func squareRoot(_ x: Self) -> Self
 }
+
+// On Linux `squareRoot()` becomes a call to libm's sqrtf/sqrt (which may set errno), and a loop with
+// such a call stays scalar: Adam's update ran 15× slower. LLVM's own intrinsic is the same IEEE
+// operation without errno, so loops over it compile to vector square roots.
+@_silgen_name("llvm.sqrt.f32") private func vectorisableSquareRoot(_ x: Float) -> Float
+@_silgen_name("llvm.sqrt.f64") private func vectorisableSquareRoot(_ x: Double) -> Double
 
 @inline(__always)
 private func cblasTranspose(_ transpose: Bool) -> CBLAS_TRANSPOSE {
@@ -47,6 +55,7 @@ extension Float: Scalar {
     @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
         cblas_sdot(blasint(count), x, 1, y, 1)
     }
+    @inline(__always) public static func squareRoot(_ x: Float) -> Float { vectorisableSquareRoot(x) }
 }
 
 extension Double: Scalar {
@@ -67,4 +76,5 @@ extension Double: Scalar {
     @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
         cblas_ddot(blasint(count), x, 1, y, 1)
     }
+    @inline(__always) public static func squareRoot(_ x: Double) -> Double { vectorisableSquareRoot(x) }
 }
