@@ -2,54 +2,49 @@
 public enum Activation: String, CaseIterable, Sendable {
     case sigmoid, relu, tanh, identity, softmax
 
-    /// a ← σ(z).
+    /// a ← σ(z); `a` may be `z` itself (hidden layers keep only a).
     func apply<T: Scalar>(_ z: Matrix<T>, into a: Matrix<T>) {
-        apply(z: z.base, a: a.base, rows: z.rows, columns: z.columns)
-    }
-
-    private func apply<T: Scalar>(z: UnsafeMutablePointer<T>, a: UnsafeMutablePointer<T>, rows: Int, columns: Int) {
-        let count = rows * columns
-        switch self {
-        case .sigmoid:
-            for i in 0..<count { a[i] = logistic(z[i]) }
-        case .relu:
-            for i in 0..<count { a[i] = max(z[i], 0) }
-        case .tanh:
-            for i in 0..<count { a[i] = T.tanh(z[i]) }
-        case .identity:
-            if a != z { a.update(from: z, count: count) }
-        case .softmax:
-            for r in 0..<rows {
-                let zr = z + r * columns, ar = a + r * columns
+        for r in 0..<z.rows {
+            let zr = z.row(r), ar = a.row(r), n = z.columns
+            switch self {
+            case .sigmoid:
+                for j in 0..<n { ar[j] = logistic(zr[j]) }
+            case .relu:
+                for j in 0..<n { ar[j] = max(zr[j], 0) }
+            case .tanh:
+                for j in 0..<n { ar[j] = T.tanh(zr[j]) }
+            case .identity:
+                if ar != zr { ar.update(from: zr, count: n) }
+            case .softmax:
                 var largest = zr[0]
-                for j in 1..<columns { largest = max(largest, zr[j]) }
+                for j in 1..<n { largest = max(largest, zr[j]) }
                 var sum: T = 0
-                for j in 0..<columns { ar[j] = T.exp(zr[j] - largest); sum += ar[j] }
+                for j in 0..<n { ar[j] = T.exp(zr[j] - largest); sum += ar[j] }
                 let inverse = 1 / sum
-                for j in 0..<columns { ar[j] *= inverse }
+                for j in 0..<n { ar[j] *= inverse }
             }
         }
     }
 
-    /// δ ← δ ⊙ σ'(z), given z and a = σ(z) (the derivatives are cheapest in terms of a). For softmax
-    /// σ' is a Jacobian: δ ← a ⊙ (δ − Σ_j δ_j a_j) row-wise.
-    func backpropagate<T: Scalar>(_ delta: Matrix<T>, z: Matrix<T>, a: Matrix<T>) {
-        let d = delta.base, zs = z.base, acts = a.base, count = delta.count
-        switch self {
-        case .sigmoid:
-            for i in 0..<count { d[i] *= acts[i] * (1 - acts[i]) }
-        case .relu:
-            for i in 0..<count where zs[i] <= 0 { d[i] = 0 }
-        case .tanh:
-            for i in 0..<count { d[i] *= 1 - acts[i] * acts[i] }
-        case .identity:
-            break
-        case .softmax:
-            for r in 0..<delta.rows {
-                let dr = delta.row(r), ar = a.row(r)
+    /// δ ← δ ⊙ σ'(z), given a = σ(z): every derivative here is cheapest in terms of a (ReLU's
+    /// z > 0 is a > 0), so z need not be kept. For softmax σ' is a Jacobian: δ ← a ⊙ (δ − Σ_j δ_j a_j)
+    /// row-wise.
+    func backpropagate<T: Scalar>(_ delta: Matrix<T>, a: Matrix<T>) {
+        for r in 0..<delta.rows {
+            let d = delta.row(r), ar = a.row(r), n = delta.columns
+            switch self {
+            case .sigmoid:
+                for j in 0..<n { d[j] *= ar[j] * (1 - ar[j]) }
+            case .relu:
+                for j in 0..<n { d[j] = ar[j] > 0 ? d[j] : 0 }
+            case .tanh:
+                for j in 0..<n { d[j] *= 1 - ar[j] * ar[j] }
+            case .identity:
+                break
+            case .softmax:
                 var dot: T = 0
-                for j in 0..<delta.columns { dot += dr[j] * ar[j] }
-                for j in 0..<delta.columns { dr[j] = ar[j] * (dr[j] - dot) }
+                for j in 0..<n { dot += d[j] * ar[j] }
+                for j in 0..<n { d[j] = ar[j] * (d[j] - dot) }
             }
         }
     }

@@ -15,25 +15,37 @@ public enum Targets<T: Scalar> {
 /// chunk, so the training loop allocates nothing.
 final class Workspace<T: Scalar> {
     let capacity: Int
-    let z: [Buffer<T>]           // z_l, capacity × n_l
-    let a: [Buffer<T>]           // a_l = σ(z_l)
-    let delta: [Buffer<T>]       // δ_l = ∂C/∂z_l
-    let inputs: Buffer<T>        // gathered rows of X
-    let denseTargets: Buffer<T>  // gathered rows of dense Y
-    let labels: UnsafeMutablePointer<Int>        // gathered labels
+    private let widths: [Int]
+    private let activations: [Buffer<T>]  // a_l = σ(z_l), capacity × n_l
+    private let logits: Buffer<T>         // z_L: the losses work from the output layer's z
+    private let deltas: [Buffer<T>]       // δ_l = ∂C/∂z_l (passes that backpropagate)
+    let inputs: Buffer<T>                 // gathered rows of X
+    let denseTargets: Buffer<T>           // gathered rows of dense Y
+    let labels: Buffer<Int>               // gathered labels
+    /// Σℓ and correctly classified rows of each output tile, added up in tile order.
+    let lossPartials: Buffer<Double>
+    let correctPartials: Buffer<Int>
+    /// The parameter vector θ the passes read: the network's own, or during training the buffer
+    /// that holds the latest step (see `Network.fit`).
+    var theta: UnsafeMutablePointer<T>
 
-    init(_ network: Network<T>, capacity: Int) throws {
+    init(_ network: Network<T>, capacity: Int, backpropagates: Bool) throws {
         self.capacity = capacity
-        let widths = network.layers.map(\.fanOut)
-        z = try widths.map { try Buffer(count: capacity * $0) }
-        a = try widths.map { try Buffer(count: capacity * $0) }
-        delta = try widths.map { try Buffer(count: capacity * $0) }
+        widths = network.layers.map(\.fanOut)
+        activations = try widths.map { try Buffer(count: capacity * $0) }
+        logits = try Buffer(count: capacity * network.outputCount)
+        deltas = try backpropagates ? widths.map { try Buffer(count: capacity * $0) } : []
         inputs = try Buffer(count: capacity * network.inputCount)
         denseTargets = try Buffer(count: capacity * network.outputCount)
-        labels = .allocate(capacity: capacity)
+        labels = try Buffer(count: capacity, repeating: 0)
+        lossPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
+        correctPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
+        theta = network.parameters.base
     }
 
-    deinit { labels.deallocate() }
+    func activation(_ l: Int, rows: Int) -> Matrix<T> { activations[l].matrix(rows: rows, columns: widths[l]) }
+    func outputLogits(rows: Int) -> Matrix<T> { logits.matrix(rows: rows, columns: widths[widths.count - 1]) }
+    func delta(_ l: Int, rows: Int) -> Matrix<T> { deltas[l].matrix(rows: rows, columns: widths[l]) }
 }
 
 /// Which rows of the data a pass uses: a contiguous range (read in place) or scattered indices
@@ -55,11 +67,19 @@ extension Network {
     /// workspace stays a small fraction of the data.
     static var chunkRows: Int { 256 }
 
-    /// Checks X and its targets against the network and for values the maths cannot use.
+    /// Multiply-adds below which a product is not split into tiles: each tile is a BLAS call that
+    /// repacks the shared operand (measured: splitting costs 2–5% per halving of tile size).
+    static var minimumProductTile: Int { 1 << 21 }
+
+    /// Elements below which copying or summing is not split.
+    static var minimumElementwiseTile: Int { 1 << 15 }
+
+    /// Checks X and its targets against the network and for values the maths cannot use. A
+    /// vectorised pass over the data first; only a problem found is then located for the message.
     public func validate(_ x: Matrix<T>, _ y: Targets<T>?, name: String = "X", targetName: String = "Y") throws {
         try require(x.columns == inputCount,
                     "\(name): expected \(inputCount) columns (the network's inputs), got \(x.columns)")
-        for i in 0..<x.count where !x.base[i].isFinite {
+        if let i = firstNonFinite(x.base, count: x.count) {
             throw CoreError.invalidArgument(
                 "\(name): contains \(x.base[i].isNaN ? "NaN" : "infinity") at row \(i / x.columns), column \(i % x.columns)")
         }
@@ -68,125 +88,177 @@ extension Network {
         switch y {
         case .labels(let labels, let rows):
             try require(outputCount > 1, "\(targetName): class labels need at least 2 outputs; give targets of shape (n, 1)")
-            for row in 0..<rows where labels[row] < 0 || labels[row] >= outputCount {
-                let label = labels[row]
+            var smallest = Int.max, largest = Int.min
+            for row in 0..<rows { smallest = min(smallest, labels[row]); largest = max(largest, labels[row]) }
+            guard rows == 0 || (smallest >= 0 && largest < outputCount) else {
+                let row = (0..<rows).first { labels[$0] < 0 || labels[$0] >= outputCount }!
                 throw CoreError.invalidArgument(
-                    "\(targetName): label \(label) at row \(row) is outside 0...\(outputCount - 1) (the network has \(outputCount) outputs)")
+                    "\(targetName): label \(labels[row]) at row \(row) is outside 0...\(outputCount - 1) (the network has \(outputCount) outputs)")
             }
         case .dense(let values):
             try require(values.columns == outputCount,
                         "\(targetName): expected \(outputCount) columns (the network's outputs), got \(values.columns)")
-            for i in 0..<values.count {
-                let value = values.base[i]
-                try require(value.isFinite,
-                            "\(targetName): contains \(value.isNaN ? "NaN" : "infinity") at row \(i / values.columns), column \(i % values.columns)")
-                try require(loss != .binaryCrossEntropy || (0...1).contains(value),
-                            "\(targetName): binary_cross_entropy targets must lie in [0, 1], got \(value) at row \(i / values.columns)")
-                try require(loss != .crossEntropy || value >= 0,
-                            "\(targetName): cross_entropy targets must be non-negative, got \(value) at row \(i / values.columns)")
+            if let i = firstNonFinite(values.base, count: values.count) {
+                throw CoreError.invalidArgument(
+                    "\(targetName): contains \(values.base[i].isNaN ? "NaN" : "infinity") at row \(i / values.columns), column \(i % values.columns)")
+            }
+            let (smallest, largest) = extremes(values.base, count: values.count)
+            if loss == .binaryCrossEntropy, smallest < 0 || largest > 1 {
+                let i = (0..<values.count).first { !(0...1).contains(values.base[$0]) }!
+                throw CoreError.invalidArgument(
+                    "\(targetName): binary_cross_entropy targets must lie in [0, 1], got \(values.base[i]) at row \(i / values.columns)")
+            }
+            if loss == .crossEntropy, smallest < 0 {
+                let i = (0..<values.count).first { values.base[$0] < 0 }!
+                throw CoreError.invalidArgument(
+                    "\(targetName): cross_entropy targets must be non-negative, got \(values.base[i]) at row \(i / values.columns)")
             }
         }
     }
 
-    /// Rows start..<start+count of `selection` in x: a view for a range, a copy in the workspace for indices.
-    func chunkInputs(_ x: Matrix<T>, _ selection: RowSelection, start: Int, count: Int,
-                     _ workspace: Workspace<T>) -> Matrix<T> {
-        switch selection {
-        case .range(let range):
-            return x.rows((range.lowerBound + start)..<(range.lowerBound + start + count))
-        case .indices(let indices):
-            let gathered = workspace.inputs.matrix(rows: count, columns: x.columns)
-            for r in 0..<count { gathered.row(r).update(from: x.row(indices[start + r]), count: x.columns) }
-            return gathered
-        }
-    }
-
-    /// The targets of the same rows, likewise.
-    func chunkTargets(_ y: Targets<T>, _ selection: RowSelection, start: Int, count: Int,
-                      _ workspace: Workspace<T>) -> TargetRows<T> {
+    /// Rows start..<start+count of `selection` and their targets: views for a range, copies gathered
+    /// into the workspace (in parallel row tiles) for indices.
+    func chunk(_ x: Matrix<T>, _ y: Targets<T>, _ selection: RowSelection, start: Int, count: Int,
+               _ workspace: Workspace<T>) -> (x: Matrix<T>, y: TargetRows<T>) {
         switch (selection, y) {
         case (.range(let range), .dense(let values)):
-            return .dense(values.rows((range.lowerBound + start)..<(range.lowerBound + start + count)))
+            let rows = (range.lowerBound + start)..<(range.lowerBound + start + count)
+            return (x.rows(rows), .dense(values.rows(rows)))
         case (.range(let range), .labels(let labels, _)):
-            return .labels(labels + range.lowerBound + start)
-        case (.indices(let indices), .dense(let values)):
-            let gathered = workspace.denseTargets.matrix(rows: count, columns: values.columns)
-            for r in 0..<count { gathered.row(r).update(from: values.row(indices[start + r]), count: values.columns) }
-            return .dense(gathered)
-        case (.indices(let indices), .labels(let labels, _)):
-            for r in 0..<count { workspace.labels[r] = labels[indices[start + r]] }
-            return .labels(workspace.labels)
+            let rows = (range.lowerBound + start)..<(range.lowerBound + start + count)
+            return (x.rows(rows), .labels(labels + rows.lowerBound))
+        case (.indices(let indices), _):
+            let gathered = workspace.inputs.matrix(rows: count, columns: x.columns)
+            let targets: TargetRows<T>
+            switch y {
+            case .dense(let values): targets = .dense(workspace.denseTargets.matrix(rows: count, columns: values.columns))
+            case .labels: targets = .labels(workspace.labels.base)
+            }
+            let tiles = Tiling(extent: count, workPerUnit: x.columns, minimumWork: Self.minimumElementwiseTile)
+            WorkerPool.shared.run(tiles.count) { t in
+                for r in tiles.range(t) {
+                    let source = indices[start + r]
+                    gathered.row(r).update(from: x.row(source), count: x.columns)
+                    switch (y, targets) {
+                    case (.dense(let values), .dense(let copy)):
+                        copy.row(r).update(from: values.row(source), count: values.columns)
+                    case (.labels(let labels, _), _):
+                        workspace.labels.base[r] = labels[source]
+                    default:
+                        break
+                    }
+                }
+            }
+            return (gathered, targets)
         }
     }
 
-    /// Forward pass: a_0 = x, then z_l = a_{l−1}·W_l + b_l and a_l = σ_l(z_l). Returns a_L.
+    /// Forward pass: a_0 = x, then z_l = a_{l−1}·W_l + b_l and a_l = σ_l(z_l), with θ = workspace.theta.
+    /// Hidden layers are computed in tiles of columns (each tile a product, its bias and its activation
+    /// while it is in cache), the output layer in tiles of rows, so that softmax and the loss see whole
+    /// rows. With `targets`, each output tile also scores its rows (`score`). Returns a_L.
     @discardableResult
-    func forward(_ x: Matrix<T>, _ workspace: Workspace<T>) -> Matrix<T> {
+    func forward(_ x: Matrix<T>, _ workspace: Workspace<T>, targets: TargetRows<T>? = nil, scale: T = 0) -> Matrix<T> {
+        let m = x.rows, pool = WorkerPool.shared
         var input = x
-        for (l, layer) in layers.enumerated() {
-            let z = workspace.z[l].matrix(rows: x.rows, columns: layer.fanOut)
-            let a = workspace.a[l].matrix(rows: x.rows, columns: layer.fanOut)
-            let b = biases(l)
-            for r in 0..<x.rows { z.row(r).update(from: b, count: layer.fanOut) }
-            z.assignProduct(input, weights(l), beta: 1)
-            layer.activation.apply(z, into: a)
+        for l in 0..<(layers.count - 1) {
+            let layer = layers[l], a = workspace.activation(l, rows: m)
+            let w = layer.weights(in: workspace.theta), b = layer.biases(in: workspace.theta)
+            let tiles = Tiling(extent: layer.fanOut, workPerUnit: m * layer.fanIn,
+                               minimumWork: Self.minimumProductTile, granule: 16)
+            pool.run(tiles.count) { t in
+                let columns = tiles.range(t), block = a.columns(columns)
+                block.assignAffine(input, w.columns(columns), bias: b + columns.lowerBound)  // z = a_{l−1}W + b
+                layer.activation.apply(block, into: block)                                   // a = σ(z), in place
+            }
             input = a
         }
-        return input
-    }
-
-    /// Backpropagation on one chunk. Adds (or, if `!accumulate`, writes) into `gradient` the gradient of
-    /// scale·Σ_rows ℓ with respect to θ:
-    ///     δ_L = ∂C/∂a_L ⊙ σ'(z_L)              (or a − y for the fused cross-entropies)
-    ///     δ_l = (δ_{l+1}·W_{l+1}ᵀ) ⊙ σ'(z_l)
-    ///     ∂C/∂W_l = a_{l−1}ᵀ·δ_l,  ∂C/∂b_l = Σ_rows δ_l
-    /// Returns Σ_rows ℓ and the number of rows classified correctly.
-    func backpropagate(_ x: Matrix<T>, _ y: TargetRows<T>, scale: T, workspace: Workspace<T>,
-                       into gradient: UnsafeMutablePointer<T>, accumulate: Bool) -> (loss: Double, correct: Int) {
-        let last = layers.count - 1
-        let output = forward(x, workspace)
-        let (lossSum, correct) = scoreOutput(output, y, scale: scale, workspace: workspace)
-        for l in stride(from: last, through: 0, by: -1) {
-            let layer = layers[l]
-            let delta = workspace.delta[l].matrix(rows: x.rows, columns: layer.fanOut)
-            if l < last {
-                delta.assignProduct(workspace.delta[l + 1].matrix(rows: x.rows, columns: layers[l + 1].fanOut),
-                                    weights(l + 1), transposeB: true)
-            }
-            if l < last || !loss.isFusedWithOutput {
-                layer.activation.backpropagate(delta, z: workspace.z[l].matrix(rows: x.rows, columns: layer.fanOut),
-                                               a: workspace.a[l].matrix(rows: x.rows, columns: layer.fanOut))
-            }
-            let input = l == 0 ? x : workspace.a[l - 1].matrix(rows: x.rows, columns: layer.fanIn)
-            let weightGradient = Matrix(gradient + layer.weightOffset, rows: layer.fanIn, columns: layer.fanOut)
-            weightGradient.assignProduct(input, delta, transposeA: true, beta: accumulate ? 1 : 0)
-            let biasGradient = gradient + layer.biasOffset
-            if !accumulate { biasGradient.update(repeating: 0, count: layer.fanOut) }
-            for r in 0..<x.rows {
-                let row = delta.row(r)
-                for j in 0..<layer.fanOut { biasGradient[j] += row[j] }
+        let last = layers.count - 1, layer = layers[last]
+        let z = workspace.outputLogits(rows: m), a = workspace.activation(last, rows: m)
+        let w = layer.weights(in: workspace.theta), b = layer.biases(in: workspace.theta)
+        let tiles = Tiling(extent: m, workPerUnit: layer.fanIn * layer.fanOut, minimumWork: Self.minimumProductTile)
+        pool.run(tiles.count) { t in
+            let rows = tiles.range(t)
+            z.rows(rows).assignAffine(input.rows(rows), w, bias: b)
+            layer.activation.apply(z.rows(rows), into: a.rows(rows))
+            if let targets {
+                (workspace.lossPartials.base[t], workspace.correctPartials.base[t]) =
+                    score(rows, targets: targets, scale: scale, workspace: workspace)
             }
         }
-        return (lossSum, correct)
+        if targets != nil {
+            for t in tiles.count..<Tiling.maximumCount { (workspace.lossPartials.base[t], workspace.correctPartials.base[t]) = (0, 0) }
+        }
+        return a
     }
 
-    /// The loss of the output a_L (and ∂(scale·Σℓ)/∂ into δ_L), and the count of correct classes.
-    func scoreOutput(_ output: Matrix<T>, _ y: TargetRows<T>, scale: T, workspace: Workspace<T>) -> (Double, Int) {
+    /// For output rows `rows`: Σℓ, the number classified correctly, and δ_L = ∂(scale·Σℓ)/∂z_L
+    /// (the fused cross-entropies directly; the other losses as ∂C/∂a ⊙ σ'(z_L)).
+    private func score(_ rows: Range<Int>, targets: TargetRows<T>, scale: T, workspace: Workspace<T>) -> (Double, Int) {
         let last = layers.count - 1
-        let lossSum = loss.evaluate(
-            z: workspace.z[last].matrix(rows: output.rows, columns: output.columns), a: output, targets: y,
-            scale: scale, delta: workspace.delta[last].matrix(rows: output.rows, columns: output.columns))
+        let z = workspace.outputLogits(rows: rows.upperBound).rows(rows)
+        let a = workspace.activation(last, rows: rows.upperBound).rows(rows)
+        let y = targets.rows(rows)
+        let delta = workspace.delta(last, rows: rows.upperBound).rows(rows)
+        let lossSum = loss.evaluate(z: z, a: a, targets: y, scale: scale, delta: delta)
+        if !loss.isFusedWithOutput { output.backpropagate(delta, a: a) }
         var correct = 0
         if hasAccuracy {
-            for r in 0..<output.rows
-            where predictedClass(output.row(r), columns: output.columns) == y.targetClass(r, columns: output.columns) {
+            for r in 0..<a.rows where predictedClass(a.row(r), columns: a.columns) == y.targetClass(r, columns: a.columns) {
                 correct += 1
             }
         }
         return (lossSum, correct)
     }
 
+    /// Σℓ and correct rows of the last scored forward pass, added up in tile order.
+    private func scoreTotals(_ workspace: Workspace<T>) -> (loss: Double, correct: Int) {
+        var lossSum = 0.0, correct = 0
+        for t in 0..<Tiling.maximumCount {
+            lossSum += workspace.lossPartials.base[t]
+            correct += workspace.correctPartials.base[t]
+        }
+        return (lossSum, correct)
+    }
+
+    /// Backpropagation from δ_L (left in the workspace by a scored forward pass), layer by layer:
+    ///     ∂C/∂W_l = a_{l−1}ᵀ·δ_l,  ∂C/∂b_l = Σ_rows δ_l,  δ_{l−1} = (δ_l·W_lᵀ) ⊙ σ'(z_{l−1})
+    /// each split into tiles (rows of ∂W_l, columns of ∂b_l and of δ_{l−1}) that run as one phase.
+    /// Writes the gradient into `gradient`, or adds to it when `accumulate`.
+    func backward(_ x: Matrix<T>, _ workspace: Workspace<T>, into gradient: UnsafeMutablePointer<T>, accumulate: Bool) {
+        let m = x.rows
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            let layer = layers[l]
+            let delta = workspace.delta(l, rows: m)
+            let input = l == 0 ? x : workspace.activation(l - 1, rows: m)
+            let w = layer.weights(in: workspace.theta)
+            let weightGradient = layer.weights(in: gradient), biasGradient = layer.biases(in: gradient)
+            // Rows of ∂W_l and columns of δ_{l−1} both run over the layer's inputs, with equal work.
+            let inputTiles = Tiling(extent: layer.fanIn, workPerUnit: m * layer.fanOut,
+                                    minimumWork: Self.minimumProductTile, granule: 16)
+            let biasTiles = Tiling(extent: layer.fanOut, workPerUnit: m, minimumWork: Self.minimumElementwiseTile)
+            let deltaTasks = l > 0 ? inputTiles.count : 0
+            WorkerPool.shared.run(inputTiles.count + biasTiles.count + deltaTasks) { task in
+                if task < inputTiles.count {
+                    let rows = inputTiles.range(task), block = weightGradient.rows(rows)
+                    if !accumulate { block.fill(0) }
+                    block.addProduct(input.columns(rows), delta, transposeA: true)          // ∂W = aᵀδ
+                } else if task < inputTiles.count + biasTiles.count {
+                    let columns = biasTiles.range(task - inputTiles.count)
+                    delta.columns(columns).sumRows(into: biasGradient + columns.lowerBound,  // ∂b = Σ δ
+                                                   accumulate: accumulate)
+                } else {
+                    let columns = inputTiles.range(task - inputTiles.count - biasTiles.count)
+                    let previous = workspace.delta(l - 1, rows: m).columns(columns)
+                    previous.assignProduct(delta, w.rows(columns), transposeB: true)         // δ_{l−1} = δ_l W_lᵀ
+                    layers[l - 1].activation.backpropagate(previous, a: input.columns(columns))  // ⊙ σ'
+                }
+            }
+        }
+    }
+
     /// The gradient of the mean loss over `selection`, processed chunk by chunk into `gradient`.
+    /// Returns the mean loss and the number of rows classified correctly.
     func accumulateGradient(_ x: Matrix<T>, _ y: Targets<T>, _ selection: RowSelection, workspace: Workspace<T>,
                             into gradient: UnsafeMutablePointer<T>) -> (loss: Double, correct: Int) {
         let total = selection.count
@@ -194,11 +266,12 @@ extension Network {
         var lossSum = 0.0, correct = 0
         for start in stride(from: 0, to: total, by: workspace.capacity) {
             let count = min(workspace.capacity, total - start)
-            let xs = chunkInputs(x, selection, start: start, count: count, workspace)
-            let ys = chunkTargets(y, selection, start: start, count: count, workspace)
-            let result = backpropagate(xs, ys, scale: scale, workspace: workspace, into: gradient, accumulate: start > 0)
-            lossSum += result.loss
-            correct += result.correct
+            let (xs, ys) = chunk(x, y, selection, start: start, count: count, workspace)
+            forward(xs, workspace, targets: ys, scale: scale)
+            backward(xs, workspace, into: gradient, accumulate: start > 0)
+            let totals = scoreTotals(workspace)
+            lossSum += totals.loss
+            correct += totals.correct
         }
         return (lossSum / Double(total), correct)
     }
@@ -210,11 +283,11 @@ extension Network {
         try validate(x, nil)
         try require(output.rows == x.rows && output.columns == outputCount,
                     "out: expected \(x.rows) × \(outputCount) scalars, got \(output.rows) × \(output.columns)")
-        let workspace = try Workspace(self, capacity: min(Self.chunkRows, max(x.rows, 1)))
+        let workspace = try Workspace(self, capacity: min(Self.chunkRows, max(x.rows, 1)), backpropagates: false)
         for start in stride(from: 0, to: x.rows, by: workspace.capacity) {
-            let count = min(workspace.capacity, x.rows - start)
-            let result = forward(x.rows(start..<(start + count)), workspace)
-            output.rows(start..<(start + count)).base.update(from: result.base, count: result.count)
+            let rows = start..<min(start + workspace.capacity, x.rows)
+            let result = forward(x.rows(rows), workspace)
+            output.rows(rows).base.update(from: result.base, count: result.count)
         }
     }
 
@@ -224,7 +297,7 @@ extension Network {
     public func evaluate(_ x: Matrix<T>, _ y: Targets<T>) throws -> (loss: Double, correct: Int?) {
         try validate(x, y)
         try require(x.rows > 0, "X: needs at least one row, got 0")
-        let workspace = try Workspace(self, capacity: min(Self.chunkRows, x.rows))
+        let workspace = try Workspace(self, capacity: min(Self.chunkRows, x.rows), backpropagates: true)
         let result = evaluate(x, y, workspace: workspace)
         return (result.loss, hasAccuracy ? result.correct : nil)
     }
@@ -233,11 +306,11 @@ extension Network {
         var lossSum = 0.0, correct = 0
         for start in stride(from: 0, to: x.rows, by: workspace.capacity) {
             let count = min(workspace.capacity, x.rows - start)
-            let output = forward(x.rows(start..<(start + count)), workspace)
-            let ys = chunkTargets(y, .range(0..<x.rows), start: start, count: count, workspace)
-            let (chunkLoss, chunkCorrect) = scoreOutput(output, ys, scale: 0, workspace: workspace)
-            lossSum += chunkLoss
-            correct += chunkCorrect
+            let (xs, ys) = chunk(x, y, .range(0..<x.rows), start: start, count: count, workspace)
+            forward(xs, workspace, targets: ys)
+            let totals = scoreTotals(workspace)
+            lossSum += totals.loss
+            correct += totals.correct
         }
         return (lossSum / Double(x.rows), correct)
     }
@@ -249,7 +322,7 @@ extension Network {
         try validate(x, y)
         try require(x.rows > 0, "X: needs at least one row, got 0")
         try require(count == parameters.count, "gradient: expected \(parameters.count) scalars, got \(count)")
-        let workspace = try Workspace(self, capacity: min(Self.chunkRows, x.rows))
+        let workspace = try Workspace(self, capacity: min(Self.chunkRows, x.rows), backpropagates: true)
         return accumulateGradient(x, y, .range(0..<x.rows), workspace: workspace, into: gradient).loss
     }
 }

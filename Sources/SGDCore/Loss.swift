@@ -94,6 +94,14 @@ public enum TargetRows<T: Scalar> {
         }
     }
 
+    /// The targets of a block of rows.
+    func rows(_ range: Range<Int>) -> TargetRows {
+        switch self {
+        case .dense(let values): return .dense(values.rows(range))
+        case .labels(let labels): return .labels(labels + range.lowerBound)
+        }
+    }
+
     /// The class of a row: its label, or the argmax of its dense targets (k ≥ 2), or y ≥ ½ (k = 1).
     @inline(__always) func targetClass(_ row: Int, columns: Int) -> Int {
         switch self {

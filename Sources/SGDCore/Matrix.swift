@@ -3,42 +3,76 @@ import Glibc
 #endif
 
 /// A row-major view of `rows × columns` scalars that someone else owns: element (i, j) is at
-/// `base[i * columns + j]`. Views over caller memory that the core must not write are made with
+/// `base[i * stride + j]` (`stride` ≥ `columns`; a block of columns of a wider matrix has the wider
+/// stride). Views over caller memory that the core must not write are made with
 /// `UnsafeMutablePointer(mutating:)` and only ever read.
 public struct Matrix<T: Scalar> {
     public let base: UnsafeMutablePointer<T>
     public let rows: Int
     public let columns: Int
+    public let stride: Int
 
-    public init(_ base: UnsafeMutablePointer<T>, rows: Int, columns: Int) {
+    public init(_ base: UnsafeMutablePointer<T>, rows: Int, columns: Int, stride: Int? = nil) {
         self.base = base
         self.rows = rows
         self.columns = columns
+        self.stride = stride ?? columns
     }
 
     public var count: Int { rows * columns }
 
     @inline(__always) public subscript(row: Int, column: Int) -> T {
-        get { base[row * columns + column] }
-        nonmutating set { base[row * columns + column] = newValue }
+        get { base[row * stride + column] }
+        nonmutating set { base[row * stride + column] = newValue }
     }
 
-    @inline(__always) public func row(_ i: Int) -> UnsafeMutablePointer<T> { base + i * columns }
+    @inline(__always) public func row(_ i: Int) -> UnsafeMutablePointer<T> { base + i * stride }
 
-    /// The contiguous block of rows `range`, without copying.
+    /// The block of rows `range`, without copying.
     public func rows(_ range: Range<Int>) -> Matrix {
-        Matrix(base + range.lowerBound * columns, rows: range.count, columns: columns)
+        Matrix(base + range.lowerBound * stride, rows: range.count, columns: columns, stride: stride)
     }
 
-    /// self ← α·op(a)·op(b) + β·self, op(m) = mᵀ when asked.
-    public func assignProduct(
-        _ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false, alpha: T = 1, beta: T = 0
-    ) {
+    /// The block of columns `range`, without copying.
+    public func columns(_ range: Range<Int>) -> Matrix {
+        Matrix(base + range.lowerBound, rows: rows, columns: range.count, stride: stride)
+    }
+
+    /// self ← op(a)·op(b), op(m) = mᵀ when asked.
+    public func assignProduct(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false) {
+        fill(0)
+        addProduct(a, b, transposeA: transposeA, transposeB: transposeB)
+    }
+
+    /// self ← self + op(a)·op(b). (Products into zeroed memory instead of BLAS's β = 0: OpenBLAS
+    /// clears C with a slow generic loop first, which cost 20% of a small product.)
+    public func addProduct(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false) {
         let k = transposeA ? a.rows : a.columns
+        guard rows > 0, columns > 0, k > 0 else { return }
         T.gemm(
             transposeA: transposeA, transposeB: transposeB, m: rows, n: columns, k: k,
-            alpha: alpha, a: a.base, lda: a.columns, b: b.base, ldb: b.columns,
-            beta: beta, c: base, ldc: columns)
+            alpha: 1, a: a.base, lda: a.stride, b: b.base, ldb: b.stride, beta: 1, c: base, ldc: stride)
+    }
+
+    /// self ← a·w + b, b added to every row: a layer's z for a block of its rows or columns.
+    func assignAffine(_ a: Matrix, _ w: Matrix, bias: UnsafePointer<T>) {
+        for r in 0..<rows { row(r).update(from: bias, count: columns) }
+        addProduct(a, w)
+    }
+
+    /// Every element ← value.
+    public func fill(_ value: T) {
+        if stride == columns { base.update(repeating: value, count: count); return }
+        for r in 0..<rows { row(r).update(repeating: value, count: columns) }
+    }
+
+    /// sums[j] ← Σ_rows self[r, j] (plus sums[j] itself when `accumulate`).
+    func sumRows(into sums: UnsafeMutablePointer<T>, accumulate: Bool) {
+        if !accumulate { sums.update(repeating: 0, count: columns) }
+        for r in 0..<rows {
+            let values = row(r)
+            for j in 0..<columns { sums[j] += values[j] }
+        }
     }
 }
 

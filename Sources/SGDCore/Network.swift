@@ -26,6 +26,13 @@ struct Layer {
     let activation: Activation
     var biasOffset: Int { weightOffset + fanIn * fanOut }
     var parameterCount: Int { (fanIn + 1) * fanOut }
+
+    /// W in a vector laid out like the parameters (θ itself, a gradient, a training step's other half).
+    func weights<T: Scalar>(in vector: UnsafeMutablePointer<T>) -> Matrix<T> {
+        Matrix(vector + weightOffset, rows: fanIn, columns: fanOut)
+    }
+
+    func biases<T: Scalar>(in vector: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> { vector + biasOffset }
 }
 
 /// A multilayer perceptron. All parameters live in one flat vector θ = [W1, b1, W2, b2, …] that the
@@ -82,11 +89,9 @@ public final class Network<T: Scalar> {
     public var inputCount: Int { sizes[0] }
     public var outputCount: Int { sizes[sizes.count - 1] }
 
-    public func weights(_ l: Int) -> Matrix<T> {
-        parameters.matrix(rows: layers[l].fanIn, columns: layers[l].fanOut, offset: layers[l].weightOffset)
-    }
+    public func weights(_ l: Int) -> Matrix<T> { layers[l].weights(in: parameters.base) }
 
-    public func biases(_ l: Int) -> UnsafeMutablePointer<T> { parameters.base + layers[l].biasOffset }
+    public func biases(_ l: Int) -> UnsafeMutablePointer<T> { layers[l].biases(in: parameters.base) }
 
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)

@@ -116,8 +116,8 @@ public final class Optimizer<T: Scalar> {
         if count != self.count || steps == 0 { try reset(count: count) }
     }
 
-    /// One step on the parameter vector made of `segments` (parameters, gradient, length), in order:
-    /// t ← t + 1, then each scalar's update. The gradient is not modified.
+    /// One step on the parameter vector made of `segments` (parameters, gradient, length), in order,
+    /// in place: t ← t + 1, then each scalar's update. The gradient is not modified.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public func step(_ segments: [(parameters: UnsafeMutablePointer<T>, gradient: UnsafePointer<T>, count: Int)]) throws {
@@ -126,23 +126,27 @@ public final class Optimizer<T: Scalar> {
         beginStep()
         var offset = 0
         for segment in segments {
-            update(segment.parameters, gradient: segment.gradient, offset: offset, count: segment.count)
+            update(segment.parameters, gradient: segment.gradient, into: segment.parameters, offset: offset,
+                   count: segment.count)
             offset += segment.count
         }
     }
 
     @inline(__always) func beginStep() { steps += 1 }
 
-    /// The elementwise update of the scalars offset..<offset+n of the parameter vector, for step t = steps.
+    /// The update of scalars offset..<offset+n of the parameter vector, for step t = steps: reads θ,
+    /// writes θ′ into `next` (which may be θ itself) and the state in place. The gradient used is
+    /// g = s·(gradient + κθ): `gradientScale` s clips or normalises, `penalty` κ is Nielsen's L2 term.
     /// Choices that are the same for every scalar are made before each loop, so that the loops are
-    /// straight-line arithmetic the compiler vectorises.
-    func update(_ theta: UnsafeMutablePointer<T>, gradient: UnsafePointer<T>, offset: Int, count n: Int) {
+    /// straight-line arithmetic the compiler vectorises. Disjoint ranges may be updated in parallel.
+    func update(_ theta: UnsafePointer<T>, gradient: UnsafePointer<T>, into next: UnsafeMutablePointer<T>,
+                offset: Int, count n: Int, gradientScale s: T = 1, penalty kappa: T = 0) {
         let eta = T(learningRate), lambda = T(weightDecay)
-        func slot(_ s: Int) -> UnsafeMutablePointer<T> { state.base + s * count + offset }
+        func slot(_ slot: Int) -> UnsafeMutablePointer<T> { state.base + slot * count + offset }
         switch rule {
         case .sgd(let momentum, let dampening, let nesterov):
             guard momentum != 0 else {
-                for i in 0..<n { theta[i] -= eta * (gradient[i] + lambda * theta[i]) }
+                for i in 0..<n { next[i] = theta[i] - eta * (s * (gradient[i] + kappa * theta[i]) + lambda * theta[i]) }
                 return
             }
             let mu = T(momentum), b = slot(0)
@@ -151,32 +155,32 @@ public final class Optimizer<T: Scalar> {
             // d = g + μb (Nesterov) or d = b (classical)
             let (fromGradient, fromBuffer) = nesterov ? (T(1), mu) : (T(0), T(1))
             for i in 0..<n {
-                let g = gradient[i] + lambda * theta[i]
+                let g = s * (gradient[i] + kappa * theta[i]) + lambda * theta[i]
                 b[i] = keep * b[i] + add * g
-                theta[i] -= eta * (fromGradient * g + fromBuffer * b[i])
+                next[i] = theta[i] - eta * (fromGradient * g + fromBuffer * b[i])
             }
         case .adaGrad(let epsilon):
-            let eps = T(epsilon), s = slot(0)
+            let eps = T(epsilon), sum = slot(0)
             for i in 0..<n {
-                let g = gradient[i] + lambda * theta[i]
-                s[i] += g * g
-                theta[i] -= eta * g / (T.squareRoot(s[i]) + eps)
+                let g = s * (gradient[i] + kappa * theta[i]) + lambda * theta[i]
+                sum[i] += g * g
+                next[i] = theta[i] - eta * g / (T.squareRoot(sum[i]) + eps)
             }
         case .rmsProp(let alpha, let epsilon, let momentum):
             let a = T(alpha), eps = T(epsilon), v = slot(0)
             if momentum == 0 {
                 for i in 0..<n {
-                    let g = gradient[i] + lambda * theta[i]
+                    let g = s * (gradient[i] + kappa * theta[i]) + lambda * theta[i]
                     v[i] = a * v[i] + (1 - a) * g * g
-                    theta[i] -= eta * g / (T.squareRoot(v[i]) + eps)
+                    next[i] = theta[i] - eta * g / (T.squareRoot(v[i]) + eps)
                 }
             } else {
                 let mu = T(momentum), b = slot(1)
                 for i in 0..<n {
-                    let g = gradient[i] + lambda * theta[i]
+                    let g = s * (gradient[i] + kappa * theta[i]) + lambda * theta[i]
                     v[i] = a * v[i] + (1 - a) * g * g
                     b[i] = mu * b[i] + g / (T.squareRoot(v[i]) + eps)
-                    theta[i] -= eta * b[i]
+                    next[i] = theta[i] - eta * b[i]
                 }
             }
         case .adam(let beta1, let beta2, let epsilon, let amsgrad, let decoupled):
@@ -190,18 +194,18 @@ public final class Optimizer<T: Scalar> {
             if amsgrad {
                 let vMax = slot(2)
                 for i in 0..<n {
-                    let g = gradient[i] + coupled * theta[i]
+                    let g = s * (gradient[i] + kappa * theta[i]) + coupled * theta[i]
                     m[i] = b1 * m[i] + (1 - b1) * g
                     v[i] = b2 * v[i] + (1 - b2) * g * g
                     vMax[i] = max(vMax[i], v[i])
-                    theta[i] = theta[i] * decay - stepSize * m[i] / (T.squareRoot(vMax[i]) / correction2 + eps)
+                    next[i] = theta[i] * decay - stepSize * m[i] / (T.squareRoot(vMax[i]) / correction2 + eps)
                 }
             } else {
                 for i in 0..<n {
-                    let g = gradient[i] + coupled * theta[i]
+                    let g = s * (gradient[i] + kappa * theta[i]) + coupled * theta[i]
                     m[i] = b1 * m[i] + (1 - b1) * g
                     v[i] = b2 * v[i] + (1 - b2) * g * g
-                    theta[i] = theta[i] * decay - stepSize * m[i] / (T.squareRoot(v[i]) / correction2 + eps)
+                    next[i] = theta[i] * decay - stepSize * m[i] / (T.squareRoot(v[i]) / correction2 + eps)
                 }
             }
         }

@@ -9,8 +9,9 @@ import Darwin
 /// The floating-point types the core trains in: Float and Double, each with its libm functions and
 /// its BLAS matrix product. The core's public entry points carry `@_specialize(exported: true, …)` for
 /// both, so that callers in other modules (the C exports) run specialised code: unspecialised
-/// generic arithmetic made an MNIST epoch 7× slower.
-public protocol Scalar: BinaryFloatingPoint where RawSignificand: FixedWidthInteger {
+/// generic arithmetic made an MNIST epoch 7× slower. SIMDScalar (which brings Codable) lets the
+/// whole-array checks use explicit vector lanes.
+public protocol Scalar: BinaryFloatingPoint, SIMDScalar, Codable where RawSignificand: FixedWidthInteger {
     static func exp(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
     static func log(_ x: Self) -> Self

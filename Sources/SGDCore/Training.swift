@@ -89,6 +89,11 @@ extension Network {
     /// Mini-batch gradient descent: for each epoch, a new seeded permutation of the rows (if
     /// `shuffle`), then for each batch of m rows the gradient g = (1/m)Σ_x ∇θ C_x, regularised,
     /// clipped or normalised as the options say, and one step of `optimizer`.
+    ///
+    /// A step reads θ and writes θ′ into a second buffer; the two then swap roles. A step that would
+    /// make θ′ non-finite is therefore simply not taken, without copying θ before every step. The
+    /// network's own buffer (the one NumPy sees) holds θ whenever control leaves the core: at every
+    /// progress event but ticks, and on return.
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public func fit(
@@ -105,20 +110,28 @@ extension Network {
 
         let n = x.rows
         let batchSize = min(options.batchSize, n)
-        let workspace = try Workspace(self, capacity: min(Self.chunkRows, batchSize))
-        let validationWorkspace = try validation.map { try Workspace(self, capacity: min(Self.chunkRows, $0.x.rows)) }
+        let workspace = try Workspace(self, capacity: min(Self.chunkRows, batchSize), backpropagates: true)
+        let validationWorkspace = try validation.map {
+            try Workspace(self, capacity: min(Self.chunkRows, $0.x.rows), backpropagates: true)
+        }
         let gradient = try Buffer<T>(count: parameters.count)
-        let previous = try Buffer<T>(count: parameters.count)  // θ before the last step, to undo a divergent one
-        previous.base.update(from: parameters.base, count: parameters.count)
+        let stepper = try Stepper(self, options: options, rows: n)
+        let otherHalf = try Buffer<T>(count: parameters.count)
+        var spare = otherHalf.base
+        func publish() {
+            guard workspace.theta != parameters.base else { return }
+            parameters.base.update(from: workspace.theta, count: parameters.count)
+            spare = workspace.theta
+            workspace.theta = parameters.base
+        }
+        defer { publish() }
         let order = try Buffer<Int>.indices(n)
-        var layerSquares = [Double](repeating: 0, count: layers.count)
         var random = Random(seed: options.seed, stream: options.stream)
         let clock = ContinuousClock()
         var lastProgress = clock.now
 
         func diverged(_ epoch: Int, _ batch: Int, _ what: String) throws -> FitResult {
-            parameters.base.update(from: previous.base, count: parameters.count)
-            try optimizer.reset(count: parameters.count)
+            try optimizer.reset(count: parameters.count)  // θ itself is the one from before the divergent step
             return FitResult(epochs: epoch, ending: .diverged(
                 "training diverged in epoch \(epoch + 1) (mini-batch \(batch + 1)): \(what). The weights from before the "
                 + "divergent step are restored and the optimizer's state is reset; try a smaller learning rate "
@@ -137,24 +150,17 @@ extension Network {
                     ? .indices(UnsafeBufferPointer(rebasing: order.buffer[batchStart..<(batchStart + count)]))
                     : .range(batchStart..<(batchStart + count))
                 let result = accumulateGradient(x, y, selection, workspace: workspace, into: gradient.base)
-                var squaredNorm = squaredLayerNorms(gradient.base, into: &layerSquares)
-                guard result.loss.isFinite, squaredNorm.isFinite else {
-                    return try diverged(epoch, batch, "the loss is \(result.loss) and the gradient's squared norm \(squaredNorm)")
+                guard result.loss.isFinite else { return try diverged(epoch, batch, "the loss is \(result.loss)") }
+                let stepIsFinite = stepper.step(optimizer, gradient: gradient.base, from: workspace.theta, into: spare)
+                guard stepIsFinite else {
+                    return try diverged(epoch, batch, "the step made the gradient or some parameters \(T.nan) or infinite")
                 }
-                for l in layers.indices { normSums[l] += layerSquares[l].squareRoot() }
-                if options.l2 > 0 { squaredNorm = addWeightPenalty(options.l2 / Double(n), to: gradient.base) }
-                let norm = squaredNorm.squareRoot()
-                if options.normalizeGradient, norm > 0 {
-                    scale(gradient.base, count: parameters.count, by: 1 / norm)
-                } else if options.clipNorm > 0, norm > options.clipNorm {
-                    scale(gradient.base, count: parameters.count, by: options.clipNorm / norm)
-                }
-                previous.base.update(from: parameters.base, count: parameters.count)
-                optimizer.beginStep()
-                optimizer.update(parameters.base, gradient: gradient.base, offset: 0, count: parameters.count)
+                (workspace.theta, spare) = (spare, workspace.theta)
+                for l in layers.indices { normSums[l] += stepper.layerSquares[l].squareRoot() }
                 lossSum += result.loss * Double(count)
                 correct += result.correct
                 if options.reportBatches {
+                    publish()
                     lastProgress = clock.now
                     if !progress(.batchEnd(epoch: epoch, batch: batch, loss: result.loss), &optimizer.learningRate) {
                         return FitResult(epochs: epoch, ending: .stopped)
@@ -166,9 +172,7 @@ extension Network {
                     }
                 }
             }
-            if !isFinite(parameters.base, count: parameters.count) {
-                return try diverged(epoch, (n - 1) / batchSize, "the last step made some parameters \(T.nan) or infinite")
-            }
+            publish()
             let batches = Double((n + batchSize - 1) / batchSize)
             var record = EpochRecord(
                 loss: lossSum / Double(n), accuracy: hasAccuracy ? Double(correct) / Double(n) : nil,
@@ -186,38 +190,99 @@ extension Network {
         }
         return FitResult(epochs: options.epochs, ending: .completed)
     }
-
-    /// Σ g² over each layer's slice of `gradient` into `squares`; returns their total.
-    func squaredLayerNorms(_ gradient: UnsafePointer<T>, into squares: inout [Double]) -> Double {
-        var total = 0.0
-        for (l, layer) in layers.enumerated() {
-            let slice = gradient + layer.weightOffset
-            squares[l] = Double(T.dot(count: layer.parameterCount, slice, slice))
-            total += squares[l]
-        }
-        return total
-    }
-
-    /// g_W ← g_W + κ·W for every layer's weights; returns the new ‖g‖².
-    func addWeightPenalty(_ kappa: Double, to gradient: UnsafeMutablePointer<T>) -> Double {
-        let k = T(kappa)
-        for (l, layer) in layers.enumerated() {
-            let w = weights(l).base, g = gradient + layer.weightOffset
-            for i in 0..<layer.fanIn * layer.fanOut { g[i] += k * w[i] }
-        }
-        return Double(T.dot(count: parameters.count, gradient, gradient))
-    }
 }
 
-func scale<T: Scalar>(_ values: UnsafeMutablePointer<T>, count: Int, by factor: Double) {
-    let f = T(factor)
-    for i in 0..<count { values[i] *= f }
-}
+/// One optimizer step over the whole parameter vector, in shape-fixed tiles run in parallel, with
+/// the per-layer squared gradient norms the history reports. Sized once per fit.
+final class Stepper<T: Scalar> {
+    private let network: Network<T>
+    private let tiles: Tiling
+    private let l2: Double, clipNorm: Double, normalize: Bool
+    private let rows: Int
+    /// Per tile and layer (tile-major): Σg², Σg·W and ΣW² over the tile's part of the layer.
+    private let squares: Buffer<Double>, crossTerms: Buffer<Double>, weightSquares: Buffer<Double>
+    private let finiteTiles: Buffer<Bool>
+    /// ‖∂C/∂(W_l, b_l)‖² of the last step, before regularisation and clipping.
+    private(set) var layerSquares: [Double]
 
-func isFinite<T: Scalar>(_ values: UnsafePointer<T>, count: Int) -> Bool {
-    var sum: T = 0
-    for i in 0..<count { sum += values[i] * 0 }  // 0·x is NaN exactly when x is NaN or infinite
-    return !sum.isNaN
+    init(_ network: Network<T>, options: TrainingOptions, rows: Int) throws {
+        self.network = network
+        tiles = Tiling(extent: network.parameters.count, workPerUnit: 1, minimumWork: Network<T>.minimumElementwiseTile,
+                       granule: 16)
+        (l2, clipNorm, normalize, self.rows) = (options.l2, options.clipNorm, options.normalizeGradient, rows)
+        let partials = tiles.count * network.layers.count
+        squares = try Buffer(count: partials, repeating: 0)
+        crossTerms = try Buffer(count: partials, repeating: 0)
+        weightSquares = try Buffer(count: partials, repeating: 0)
+        finiteTiles = try Buffer(count: tiles.count, repeating: true)
+        layerSquares = [Double](repeating: 0, count: network.layers.count)
+    }
+
+    /// θ′ = the optimizer's update of θ with g = s·(∇C + κW): κ = λ/n is Nielsen's L2 term (weights
+    /// only) and s rescales the result to norm `clipNorm` when longer, or to norm 1 when normalising.
+    /// Returns whether the gradient and θ′ are finite; θ is never written.
+    func step(_ optimizer: Optimizer<T>, gradient: UnsafePointer<T>, from theta: UnsafePointer<T>,
+              into next: UnsafeMutablePointer<T>) -> Bool {
+        let layers = network.layers.count, kappa = l2 / Double(rows)
+        let needsNormFirst = clipNorm > 0 || normalize
+        var scale = 1.0
+        if needsNormFirst {
+            WorkerPool.shared.run(tiles.count) { t in
+                forEachSegment(of: t) { l, segment, isWeights in
+                    let g = gradient + segment.lowerBound, w = theta + segment.lowerBound, n = segment.count
+                    squares.base[t * layers + l] += Double(T.dot(count: n, g, g))
+                    if isWeights && kappa > 0 {
+                        crossTerms.base[t * layers + l] += Double(T.dot(count: n, g, w))
+                        weightSquares.base[t * layers + l] += Double(T.dot(count: n, w, w))
+                    }
+                }
+            }
+            // ‖g + κW‖² = ‖g‖² + 2κ g·W + κ²‖W‖², without forming g + κW
+            var total = 0.0
+            for l in 0..<layers {
+                for t in 0..<tiles.count {
+                    let i = t * layers + l
+                    total += squares.base[i] + 2 * kappa * crossTerms.base[i] + kappa * kappa * weightSquares.base[i]
+                }
+            }
+            let norm = total.squareRoot()
+            if normalize, norm > 0 { scale = 1 / norm } else if clipNorm > 0, norm > clipNorm { scale = clipNorm / norm }
+        }
+        optimizer.beginStep()
+        let s = T(scale), penalty = T(kappa)
+        WorkerPool.shared.run(tiles.count) { t in
+            forEachSegment(of: t) { l, segment, isWeights in
+                let offset = segment.lowerBound, n = segment.count
+                if !needsNormFirst { squares.base[t * layers + l] += Double(T.dot(count: n, gradient + offset, gradient + offset)) }
+                optimizer.update(theta + offset, gradient: gradient + offset, into: next + offset, offset: offset, count: n,
+                                 gradientScale: s, penalty: isWeights ? penalty : 0)
+            }
+            let range = tiles.range(t)
+            finiteTiles.base[t] = allFinite(next + range.lowerBound, count: range.count)
+        }
+        var finite = true
+        for l in 0..<layers {
+            layerSquares[l] = 0
+            for t in 0..<tiles.count { layerSquares[l] += squares.base[t * layers + l] }
+            finite = finite && layerSquares[l].isFinite
+        }
+        for t in 0..<tiles.count { finite = finite && finiteTiles.base[t] }
+        squares.base.update(repeating: 0, count: squares.count)
+        crossTerms.base.update(repeating: 0, count: crossTerms.count)
+        weightSquares.base.update(repeating: 0, count: weightSquares.count)
+        return finite
+    }
+
+    /// Calls body(layer, range, isWeights) for each layer's weights and biases within tile t.
+    private func forEachSegment(of t: Int, _ body: (Int, Range<Int>, Bool) -> Void) {
+        let tile = tiles.range(t)
+        for (l, layer) in network.layers.enumerated() {
+            let weights = (layer.weightOffset..<layer.biasOffset).clamped(to: tile)
+            let biases = (layer.biasOffset..<(layer.weightOffset + layer.parameterCount)).clamped(to: tile)
+            if !weights.isEmpty { body(l, weights, true) }
+            if !biases.isEmpty { body(l, biases, false) }
+        }
+    }
 }
 
 extension Duration {

@@ -32,15 +32,15 @@ final class ActivationLossTests: XCTestCase {
         XCTAssertEqual(try activate(.softmax, [1000, -1000, 1000]), [0.5, 0, 0.5])
     }
 
-    /// δ ← δ ⊙ σ'(z) (softmax: the Jacobian-vector product) against central differences of Σ_j w_j σ(z)_j.
+    /// δ ← δ ⊙ σ'(z), computed from a = σ(z) (softmax: the Jacobian-vector product), against central
+    /// differences of Σ_j w_j σ(z)_j.
     func testBackpropagationThroughEachActivationMatchesFiniteDifferences() throws {
         let upstream: [Double] = [0.3, -1.1, 0.8, 0.5, -0.2, 1.7]
         for activation in Activation.allCases {
             let a = try activate(activation, zs)
-            let zMatrix = try matrix(1, zs.count, zs)
             let aMatrix = try matrix(1, zs.count, a)
             let delta = try matrix(1, zs.count, upstream)
-            activation.backpropagate(delta, z: zMatrix, a: aMatrix)
+            activation.backpropagate(delta, a: aMatrix)
             for i in zs.indices {
                 let numeric = centralDifference(at: zs[i]) { value in
                     var shifted = zs

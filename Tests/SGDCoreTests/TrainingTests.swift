@@ -114,7 +114,11 @@ final class TrainingTests: XCTestCase {
         }
         guard case .diverged(let message) = result.ending else { return XCTFail("expected divergence, got \(result)") }
         XCTAssertTrue(message.contains("smaller learning rate"), message)
-        XCTAssertEqual(parameters(p.network), snapshots[snapshots.count - 2])
+        // The step that would have made the gradient or θ non-finite is not taken: θ is the one the
+        // last finished mini-batch left, and finite.
+        XCTAssertEqual(parameters(p.network), snapshots[snapshots.count - 1])
+        XCTAssertTrue(parameters(p.network).allSatisfy(\.isFinite))
+        XCTAssertGreaterThan(snapshots.count, 2)
         XCTAssertEqual(optimizer.steps, 0)
     }
 
