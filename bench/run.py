@@ -48,7 +48,14 @@ def epoch_flops(sizes, rows):
     return 2 * rows * (2 * sum(products) + sum(products[1:]))
 
 
+def settle():
+    """Lets every thread pool that ran before (NumPy's OpenBLAS, PyTorch's OpenMP, XLA's) stop
+    busy-waiting, so that no peer is measured against another one's spinning threads."""
+    time.sleep(1.0)
+
+
 def median_epoch(run_epoch, epochs):
+    settle()
     run_epoch()  # warm-up: compilation, allocation, thread pools
     times = []
     for _ in range(epochs):
@@ -291,6 +298,53 @@ def predict_throughput(X, repeats=5):
     return results
 
 
+def c2_network():
+    return sg.Network(CONFIGS["C2"][0], hidden="relu", output="softmax", loss="cross_entropy", seed=0)
+
+
+def c2_epoch(net, X, y):
+    net.fit(X, y, epochs=1, batch_size=64, optimizer=sg.SGD(lr=0.01, momentum=0.9), verbose=0)
+
+
+def threading_figures(X, y, epochs):
+    """C2 epochs with 1 thread and with all of them (and whether the weights are bit-identical), and
+    the two OpenBLAS pools side by side: a sgdswift epoch right after a NumPy product (NumPy's pool
+    still spinning) against one after a pause, and NumPy's C2-sized product right after sgdswift."""
+    figures, weights = {}, {}
+    cores = sg.get_num_threads()
+    for threads in sorted({1, cores}):
+        sg.set_num_threads(threads)
+        net = c2_network()
+        figures[f"threads={threads}"] = median_epoch(lambda: c2_epoch(net, X, y), epochs)
+        fresh = c2_network()
+        c2_epoch(fresh, X, y)
+        weights[threads] = fresh.parameters.tobytes()
+    sg.set_num_threads(cores)
+    figures["identical"] = len(set(weights.values())) == 1
+
+    big = np.ones((1024, 1024), np.float32)
+    a, w = X[:64].copy(), np.ones((784, 128), np.float32)
+    net = c2_network()
+    c2_epoch(net, X, y)
+    after_numpy, paused = [], []
+    for _ in range(epochs):
+        settle()
+        paused.append(_timed(lambda: c2_epoch(net, X, y)))
+        big @ big
+        after_numpy.append(_timed(lambda: c2_epoch(net, X, y)))
+    figures["epoch paused"], figures["epoch after NumPy"] = statistics.median(paused), statistics.median(after_numpy)
+
+    def numpy_products():
+        for _ in range(200):
+            a @ w
+    numpy_products()
+    settle()
+    alone = _timed(numpy_products)
+    net.fit(X[:6400], y[:6400], epochs=1, batch_size=64, lr=0.01, verbose=0)
+    figures["NumPy alone"], figures["NumPy after sgdswift"] = alone / 200, _timed(numpy_products) / 200
+    return figures
+
+
 PEAK_MEMORY_SCRIPT = textwrap.dedent("""
     import sys, threading, time
     import numpy as np
@@ -336,15 +390,19 @@ def peak_memory(mode):
 # ---- report --------------------------------------------------------------------------------------
 
 def machine():
-    cpu = "unknown CPU"
+    cpu, flags = "unknown CPU", []
     try:
         with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+            lines = info.read().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+        flags = next(line.split(":", 1)[1].split() for line in lines if line.startswith("flags"))
     except (OSError, StopIteration):
         pass
+    vectors = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     kernels = os.environ.get("OPENBLAS_CORETYPE", "auto-detected")
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
-            f"{platform.python_version()}, NumPy {np.__version__}, OpenBLAS kernels {kernels}")
+    return (f"{cpu} ({vectors}), {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
+            f"{platform.python_version()}, NumPy {np.__version__}, OpenBLAS kernels {kernels}, "
+            f"sgdswift threads {sg.get_num_threads()}")
 
 
 def main():
@@ -373,6 +431,8 @@ def main():
             results[name, peer] = seconds
             print(f"{name} {peer:12s} {seconds:.3f} s/epoch", flush=True)
     throughput = predict_throughput(X)
+    threading = threading_figures(X, y, args.epochs)
+    print(f"threading: {threading}", flush=True)
     memory = {mode: peak_memory(mode) for mode in ("array", "memmap")}
 
     lines = [f"Machine: {machine()}. sgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s.", "",
@@ -394,6 +454,12 @@ def main():
               "scikit-learn has no quadratic cost: C1 uses its cross-entropy. JAX scan drops the last partial batch.",
               "", "predict on 60 000 images, 784-1024-1024-10: "
               + ", ".join(f"{name} {rate:,.0f} images/s" for name, rate in throughput.items()) + ".",
+              "Threads (C2, s/epoch): " + ", ".join(f"{key} {value:.3f}" for key, value in threading.items()
+                                                    if key.startswith("threads=")) + "; weights bit-identical: "
+              + ("yes" if threading["identical"] else "NO") + ".",
+              f"Two OpenBLAS pools (C2): a sgdswift epoch after a pause {threading['epoch paused']:.3f} s, right after "
+              f"a NumPy 1024³ product {threading['epoch after NumPy']:.3f} s; NumPy's 64×784·784×128 product alone "
+              f"{threading['NumPy alone'] * 1e6:.0f} µs, right after sgdswift {threading['NumPy after sgdswift'] * 1e6:.0f} µs.",
               "Peak private memory growth during one fit epoch (C2) beyond the data and parameters: "
               + ", ".join(f"X as {mode}: {grown / 2**20:.1f} MiB = {100 * grown / size:.1f}% of X's {size / 2**20:.0f} MiB"
                           for mode, (grown, size) in memory.items()) + "."]

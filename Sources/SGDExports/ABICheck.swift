@@ -38,4 +38,10 @@ private func checkExportsMatchHeader() {
     requireSameType(&h14, &e14)
     var h15 = sgd_optimizer_restore, e15 = exportOptimizerRestore
     requireSameType(&h15, &e15)
+    var h16 = sgd_get_thread_count, e16 = exportGetThreadCount
+    requireSameType(&h16, &e16)
+    var h17 = sgd_set_thread_count, e17 = exportSetThreadCount
+    requireSameType(&h17, &e17)
+    var h18 = sgd_max_threads, e18 = exportMaxThreads
+    requireSameType(&h18, &e18)
 }

@@ -156,6 +156,17 @@ public func exportRuntimeSelfTest() -> Int32 {
     return (error as? any CustomStringConvertible)?.description == "self-test" ? 1 : 0
 }
 
+@_cdecl("sgd_get_thread_count")
+public func exportGetThreadCount() -> Int64 { Int64(WorkerPool.shared.threadCount) }
+
+@_cdecl("sgd_set_thread_count")
+public func exportSetThreadCount(_ count: Int64) {
+    WorkerPool.shared.threadCount = Int(clamping: min(max(count, 1), Int64(WorkerPool.maximumThreads)))
+}
+
+@_cdecl("sgd_max_threads")
+public func exportMaxThreads() -> Int64 { Int64(WorkerPool.maximumThreads) }
+
 @_cdecl("sgd_network_create")
 public func exportNetworkCreate(
     _ dtype: Int32, _ sizes: UnsafePointer<Int64>, _ layerCount: Int64,

@@ -37,8 +37,10 @@ from .gradcheck import GradientCheck, gradient_check
 from .optim import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .schedules import (Constant, CosineAnnealing, ExponentialDecay, InverseScaling, ReduceOnPlateau, Schedule,
                         StepDecay)
+from .threads import get_num_threads, set_num_threads
 
 __all__ = ["AdaGrad", "Adam", "AdamW", "Callback", "Constant", "CosineAnnealing", "DivergenceError", "EarlyStopping",
            "ExponentialDecay", "GradientCheck", "History", "InverseScaling", "Network", "Optimizer", "RMSProp",
-           "ReduceOnPlateau", "SGD", "Schedule", "StepDecay", "gradient_check", "load", "schedules"]
+           "ReduceOnPlateau", "SGD", "Schedule", "StepDecay", "get_num_threads", "gradient_check", "load", "schedules",
+           "set_num_threads"]
 __version__ = "0.2.0"

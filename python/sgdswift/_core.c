@@ -664,9 +664,28 @@ static PyObject *runtime_self_test(PyObject *module, PyObject *unused) {
     return PyBool_FromLong(sgd_runtime_self_test());
 }
 
+static PyObject *get_thread_count(PyObject *module, PyObject *unused) {
+    return PyLong_FromLongLong(sgd_get_thread_count());
+}
+
+/* The count is checked in Python (sgdswift.set_num_threads); here only that it is an int. */
+static PyObject *set_thread_count(PyObject *module, PyObject *args) {
+    long long count;
+    if (!PyArg_ParseTuple(args, "L", &count)) return NULL;
+    sgd_set_thread_count(count);
+    Py_RETURN_NONE;
+}
+
+static PyObject *max_threads(PyObject *module, PyObject *unused) {
+    return PyLong_FromLongLong(sgd_max_threads());
+}
+
 static PyMethodDef module_methods[] = {
     {"runtime_self_test", runtime_self_test, METH_NOARGS,
      "True when the statically linked Swift runtime finds protocol conformances."},
+    {"get_thread_count", get_thread_count, METH_NOARGS, "get_thread_count() -> threads sharing the core's work."},
+    {"set_thread_count", set_thread_count, METH_VARARGS, "set_thread_count(n): threads sharing the core's work."},
+    {"max_threads", max_threads, METH_NOARGS, "max_threads() -> the largest thread count accepted."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -111,6 +111,12 @@ typedef struct {
 /* Self-test of the statically linked Swift runtime (protocol conformance lookup works): 1 if OK. */
 int32_t sgd_runtime_self_test(void);
 
+/* Threads that share the core's work (the caller's included), process-wide: the count set, clamped to
+ * 1...sgd_max_threads(). Results do not depend on it. */
+int64_t sgd_get_thread_count(void);
+void sgd_set_thread_count(int64_t count);
+int64_t sgd_max_threads(void);
+
 sgd_status sgd_network_create(int32_t dtype, const int64_t *_Nonnull sizes, int64_t layer_count,
                               const char *_Nonnull hidden, const char *_Nonnull output,
                               const char *_Nonnull loss, const char *_Nonnull initializer,
