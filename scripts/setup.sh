@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Prepares a machine for sgdswift: OpenBLAS (apt) when missing, a virtual environment in .venv with the
-# package built from this checkout, the test tools and the offline MNIST data. Idempotent; used by
-# scripts/test.sh and scripts/demo.sh.
+# Prepares a machine for sgdswift: OpenBLAS and Fashion-MNIST (apt) when missing, a virtual
+# environment in .venv with the package built from this checkout, the test tools and the offline
+# MNIST data. Idempotent; used by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! pkg-config --exists openblas 2>/dev/null; then
-    echo "== installing libopenblas-dev and pkg-config (apt)"
+missing=()
+pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev pkg-config)
+# Fashion-MNIST, offline (IDX files under /usr/share/datasets/fashion-mnist).
+dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || missing+=(dataset-fashion-mnist)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]} (apt)"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev pkg-config >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! command -v swift >/dev/null; then
     if [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"
