@@ -53,6 +53,20 @@ def target_cpu_flags() -> list[str]:
     return ["-Xswiftc", "-target-cpu", "-Xswiftc", "haswell"] if {"avx2", "fma"} <= set(flags.split()) else []
 
 
+def openblas_flags() -> list[str]:
+    """OpenBLAS linked statically when its archive is there (Debian's libopenblas-dev ships it): the
+    extension then has its own OpenBLAS, whose thread setting (the core runs it single-threaded and
+    splits the work itself) cannot reach a NumPy that links the system's libopenblas.so.0, as
+    Debian's python3-numpy does. Its symbols stay private (--exclude-libs ALL)."""
+    libdir = subprocess.run(["pkg-config", "--variable=libdir", "openblas"], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    archive = Path(libdir) / "libopenblas.a"
+    if archive.is_file():
+        return [str(archive), "-lpthread", "-lm"]
+    return subprocess.run(["pkg-config", "--libs", "openblas"], check=True, capture_output=True,
+                          text=True).stdout.split()
+
+
 class BuildSwiftExtension(build_ext):
     def run(self):
         swift = find_swift()
@@ -65,12 +79,11 @@ class BuildSwiftExtension(build_ext):
         static = toolchain / "lib" / "swift_static" / "linux"
         autolink = subprocess.run([str(toolchain / "bin" / "swift-autolink-extract"), str(archive), "-o", "-"],
                                   check=True, capture_output=True, text=True).stdout.split()
-        openblas = subprocess.run(["pkg-config", "--libs", "openblas"], check=True, capture_output=True,
-                                  text=True).stdout.split()
+        autolink = [flag for flag in autolink if flag != "-lopenblas"]
         for extension in self.extensions:
             extension.extra_objects = [str(archive), str(static / platform.machine() / "swiftrt.o")]
             extension.extra_link_args = (["-L" + str(static)] + autolink
-                                         + static_stdlib_flags(static / "static-stdlib-args.lnk") + openblas)
+                                         + static_stdlib_flags(static / "static-stdlib-args.lnk") + openblas_flags())
             extension.depends = [str(archive)]
         print("linking the Swift core:", shlex.join(extension.extra_link_args))
         super().run()
@@ -82,7 +95,7 @@ setup(
             "sgdswift._core",
             sources=["python/sgdswift/_core.c"],
             include_dirs=["Sources/CSGDSwift/include"],
-            extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+            extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter"],
         )
     ],
     cmdclass={"build_ext": BuildSwiftExtension},

@@ -39,3 +39,23 @@ def test_openblas_kernel_choice_respects_the_user(tmp_path):
     kept = subprocess.run([sys.executable, "-c", code], env={**env, "OPENBLAS_CORETYPE": "Zen"}, capture_output=True,
                           text=True, check=True)
     assert kept.stdout.strip() == "Zen"
+
+
+def test_the_cores_openblas_settings_do_not_reach_the_systems_openblas():
+    """The core runs OpenBLAS single-threaded; a NumPy linked to the system's libopenblas.so.0 (Debian's
+    python3-numpy) must keep its own thread count. Checked on that library, loaded by ctypes, in a
+    fresh process."""
+    code = ("import ctypes, ctypes.util, numpy as np\n"
+            "lib = ctypes.CDLL('libopenblas.so.0')\n"
+            "before = lib.openblas_get_num_threads()\n"
+            "import sgdswift as sg\n"
+            "net = sg.Network([64, 256, 10], seed=0)\n"
+            "rng = np.random.default_rng(0)\n"
+            "net.fit(rng.random((512, 64), dtype=np.float32), rng.integers(0, 10, 512), epochs=1, batch_size=256, verbose=0)\n"
+            "print(before, lib.openblas_get_num_threads())")
+    env = {key: value for key, value in os.environ.items() if key not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    result = subprocess.run([sys.executable, "-c", code], env={**env, "OPENBLAS_NUM_THREADS": "2"},
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    before, after = result.stdout.split()
+    assert before == after == "2"
