@@ -44,3 +44,16 @@ __all__ = ["AdaGrad", "Adam", "AdamW", "Callback", "Constant", "CosineAnnealing"
            "ReduceOnPlateau", "SGD", "Schedule", "StepDecay", "get_num_threads", "gradient_check", "load", "schedules",
            "set_num_threads"]
 __version__ = "0.2.0"
+
+
+def __getattr__(name: str):
+    """MLPClassifier and MLPRegressor (scikit-learn estimators) are imported on first use, so that
+    `import sgdswift` neither needs nor loads scikit-learn."""
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimators
+        return getattr(estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | {"MLPClassifier", "MLPRegressor"})

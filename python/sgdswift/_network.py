@@ -6,11 +6,11 @@ import numbers
 import os
 import secrets
 import tempfile
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core
+from . import _core  # type: ignore[attr-defined]  # the C extension, without a stub
 from .callbacks import Callback, EpochPrinter, ProgressBar
 from .optim import SGD, Optimizer, _real
 from .schedules import Schedule
@@ -21,6 +21,9 @@ _FILE_VERSION = 1
 # The columns of the core's epoch records (sgd_epoch_record), as history keys.
 _RECORD_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "time")
 _network_identities = itertools.count()
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -42,16 +45,85 @@ class History:
     """
 
     def __init__(self, records: np.ndarray, gradient_norms: np.ndarray):
+        """records: float64 (epochs, 6), the core's epoch records in the columns of `_RECORD_KEYS`, NaN
+        where absent; gradient_norms: float64 (epochs, layers). Epochs that did not finish (time NaN)
+        are dropped."""
         finished = ~np.isnan(records[:, _RECORD_KEYS.index("time")])
         records, gradient_norms = records[finished], gradient_norms[finished]
-        self.epoch = list(range(len(records)))
-        self.history = {key: records[:, i].tolist() for i, key in enumerate(_RECORD_KEYS)
-                        if len(records) and not np.isnan(records[:, i]).all()}
+        self.epoch: list[int] = list(range(len(records)))
+        self.history: dict[str, list[Any]] = {key: records[:, i].tolist() for i, key in enumerate(_RECORD_KEYS)
+                                              if len(records) and not np.isnan(records[:, i]).all()}
         if len(records):
             self.history["grad_norm"] = gradient_norms.tolist()
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+    def plot(self, keys: Optional[Sequence[str]] = None, *, axes: Union["Axes", Sequence["Axes"], None] = None,
+             ) -> list["Axes"]:
+        """Draws the history per epoch with matplotlib (an optional dependency: `pip install matplotlib`).
+
+        keys: the panels, one per key, in order: "loss", "accuracy", "lr", "time" or "grad_norm".
+            Default: "loss", and "accuracy" when the history has it. Each panel plots the training
+            figure (label "train") against the epoch number 1, 2, …, and the validation figure
+            ("val_" + key, label "validation") when the fit had validation data. "grad_norm" plots
+            one line per layer (labels "layer 1", "layer 2", …) on a logarithmic scale: the
+            vanishing gradient of deep sigmoid networks shows as the first layers' lines lying lowest.
+        axes: a matplotlib Axes, or a sequence of them, one per panel, to draw into; None makes a new
+            figure with the panels side by side.
+
+        Returns the list of Axes drawn into, one per key. Nothing is shown or saved: call
+        `plt.show()` or `axes[0].figure.savefig(...)`. In a notebook the figure appears by itself.
+        """
+        try:
+            from matplotlib.ticker import MaxNLocator  # optional dependency, only needed here
+        except ImportError as error:
+            raise ImportError("History.plot needs matplotlib, which is not installed: pip install matplotlib") \
+                from error
+        available = [key for key in self.history if not key.startswith("val_")]
+        if keys is None:
+            keys = [key for key in ("loss", "accuracy") if key in self.history]
+            if not keys:
+                raise ValueError("History.plot: nothing to plot, the history has no finished epochs")
+        elif isinstance(keys, str):
+            keys = [keys]
+        keys = list(keys)
+        for key in keys:
+            if isinstance(key, str) and key.startswith("val_"):
+                raise ValueError(f"keys: {key!r} is drawn with {key[4:]!r}; pass {key[4:]!r} instead")
+            if key not in self.history:
+                raise ValueError(f"keys: {key!r} is not in this history; it has {available}")
+        if axes is None:
+            import matplotlib.pyplot as plt
+
+            _, created = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False,
+                                      layout="constrained")
+            panels = list(created[0])
+        else:
+            multiple = isinstance(axes, (Sequence, np.ndarray))
+            panels = list(np.ravel(np.asarray(axes, dtype=object))) if multiple else [axes]
+            if len(panels) != len(keys):
+                raise ValueError(f"axes: expected {len(keys)} Axes (one per key {keys}), got {len(panels)}")
+        epochs = [epoch + 1 for epoch in self.epoch]
+        for key, ax in zip(keys, panels):
+            if key == "grad_norm":
+                norms = np.array(self.history[key], dtype=np.float64).reshape(len(epochs), -1)
+                for layer in range(norms.shape[1]):
+                    ax.plot(epochs, norms[:, layer], "o-", markersize=3, label=f"layer {layer + 1}")
+                ax.set_yscale("log")
+                ax.set_ylabel("mean ‖∂C/∂(W, b)‖")
+                ax.set_title("gradient norm per layer")
+            else:
+                ax.plot(epochs, self.history[key], "o-", markersize=3, label="train")
+                if "val_" + key in self.history:
+                    ax.plot(epochs, self.history["val_" + key], "o-", markersize=3, label="validation")
+                ax.set_ylabel(key)
+                ax.set_title(key)
+            ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if len(ax.get_lines()) > 1:
+                ax.legend()
+        return panels
 
 
 def _epoch_logs(record: np.ndarray, gradient_norms: np.ndarray) -> dict:
@@ -176,45 +248,54 @@ class Network:
 
     @property
     def sizes(self) -> list[int]:
+        """The layer sizes [inputs, hidden..., outputs] (a copy)."""
         return list(self._sizes)
 
     @property
     def weights(self) -> list[np.ndarray]:
-        """W_l of shape (fan_in, fan_out), views of the core's memory."""
+        """W_l of shape (fan_in, fan_out) and the network's dtype, one per layer: views of the core's
+        memory (C-contiguous; writing into them changes the model)."""
         return list(self._weights)
 
     @property
     def biases(self) -> list[np.ndarray]:
-        """b_l of shape (fan_out,), views of the core's memory."""
+        """b_l of shape (fan_out,) and the network's dtype, one per layer: views of the core's memory."""
         return list(self._biases)
 
     @property
     def parameters(self) -> np.ndarray:
-        """All parameters as one flat view [W1, b1, W2, b2, ...]."""
+        """All parameters as one flat view [W1, b1, W2, b2, ...] of the core's memory: shape
+        (Σ_l fan_in·fan_out + fan_out,), the network's dtype; each W_l flattened in C order."""
         return self._parameters
 
     @property
     def dtype(self) -> np.dtype:
+        """np.float32 or np.float64: the dtype of the parameters, of the computation and of `predict`'s output."""
         return self._dtype
 
     @property
     def hidden(self) -> str:
+        """The hidden layers' activation: "sigmoid", "relu", "tanh" or "identity"."""
         return self._names["hidden"]
 
     @property
     def output(self) -> str:
+        """The output layer's activation: a hidden one or "softmax"."""
         return self._names["output"]
 
     @property
     def loss_name(self) -> str:
+        """The cost: "quadratic", "mse", "mae", "binary_cross_entropy" or "cross_entropy"."""
         return self._names["loss"]
 
     @property
     def init(self) -> str:
+        """The initialisation asked for: "normal", "xavier", "he" or "auto"."""
         return self._names["init"]
 
     @property
     def seed(self) -> int:
+        """The seed of initialisation and shuffling (drawn at construction when None was given)."""
         return self._seed
 
     def __repr__(self) -> str:
@@ -264,18 +345,22 @@ class Network:
     # ---- evaluation ------------------------------------------------------------------------------
 
     def predict(self, X: Any) -> np.ndarray:
-        """Output activations a_L for the rows of X: shape (n, outputs), the network's dtype."""
+        """Output activations a_L for the rows of X (array-like (n, inputs) of real numbers; used in place
+        when it already is a C-contiguous array of the network's dtype, else converted): a new array of
+        shape (n, outputs) and the network's dtype."""
         X = self._inputs(X)
         out = np.empty((X.shape[0], self._sizes[-1]), dtype=self._dtype)
         self._core.predict(X, out)
         return out
 
     def loss(self, X: Any, Y: Any) -> float:
-        """Mean loss C over the rows of X against Y (labels (n,) or targets (n, outputs))."""
+        """Mean loss C over the rows of X (n, inputs) against Y: int class labels (n,) in 0..outputs-1, or
+        real targets (n, outputs) (for one output also (n,)). Returns a Python float."""
         return self._core.evaluate(*self._data(X, Y))[0]
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
-        """{"loss": mean loss, "accuracy": fraction classified right} (accuracy only for classifiers:
+        """{"loss": mean loss, "accuracy": fraction classified right} over the rows of X (n, inputs)
+        against y, labels (n,) or targets (n, outputs) as in `loss` (accuracy only for classifiers:
         argmax of several outputs, or one sigmoid output ≥ 0.5, against the label or target's class)."""
         X, y = self._data(X, y)
         loss, correct = self._core.evaluate(X, y)
@@ -285,8 +370,9 @@ class Network:
         return result
 
     def gradient(self, X: Any, Y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """(dW, db): the gradient of the mean loss over the rows, by backpropagation, shaped like
-        (weights, biases)."""
+        """(dW, db): the gradient of the mean loss over the rows of X (n, inputs) against Y (as in
+        `loss`), by backpropagation: lists of new arrays shaped like `weights` ((fan_in, fan_out)) and
+        `biases` ((fan_out,)), of the network's dtype."""
         X, Y = self._data(X, Y)
         flat = np.empty_like(self._parameters)
         self._core.gradient(X, Y, flat)
@@ -316,6 +402,10 @@ class Network:
         (if `shuffle`) in batches of `batch_size` (1: stochastic GD; None: the whole set, batch GD; a
         last partial batch is used), and per batch of m rows takes one optimizer step with the gradient
         g = (1/m) Σ_x ∇θ C_x.
+
+        X: inputs (n, inputs); Y: int class labels (n,) in 0..outputs-1 or real targets (n, outputs).
+            Real numbers of any dtype; C-contiguous arrays of the network's dtype (and int64 labels)
+            are used in place, others are converted once.
 
         optimizer: an `sg.SGD`, `sg.AdaGrad`, `sg.RMSProp`, `sg.Adam` or `sg.AdamW`; its state carries
             over to later fits (warm start). `lr=η` alone means `sg.SGD(lr=η)`. Neither: the network's
@@ -379,6 +469,7 @@ class Network:
         initial_lr = optimizer.lr
 
         def learning_rate(epoch: int) -> float:
+            assert schedule is not None  # only called with a schedule
             value = schedule(epoch, initial_lr) if isinstance(schedule, Schedule) else schedule(epoch)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (np.isfinite(value) and value >= 0):
                 raise ValueError(f"schedule: expected a finite learning rate ≥ 0 for epoch {epoch}, got {value!r}")
@@ -430,9 +521,10 @@ class Network:
         return self.history
 
     def step(self, X: Any, Y: Any, optimizer: Optional[Optimizer] = None) -> float:
-        """One optimizer step on the mini-batch (X, Y), for custom training loops: θ moves by the
-        gradient of the mean loss over these rows. Returns that loss (before the step). `optimizer`
-        defaults to the network's last one."""
+        """One optimizer step on the mini-batch (X, Y) — X (m, inputs), Y labels (m,) or targets
+        (m, outputs) as in `fit` — for custom training loops: θ moves by the gradient of the mean loss
+        over these rows. Returns that loss (before the step) as a float. `optimizer` defaults to the
+        network's last one."""
         X, Y = self._data(X, Y)
         optimizer = self._choose_optimizer(None, optimizer)
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)

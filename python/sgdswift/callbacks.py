@@ -8,27 +8,32 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from ._network import Network
+
 
 class Callback:
-    """Hooks of the training loop; override the ones you need."""
+    """Hooks of the training loop; override the ones you need. Epochs and batches count from 0."""
 
-    def on_train_begin(self, network: Any) -> None:
-        pass
+    def on_train_begin(self, network: "Network") -> None:
+        """Called once by `fit` before the first epoch."""
 
-    def on_epoch_end(self, epoch: int, logs: dict) -> Optional[bool]:
-        """`logs` holds the epoch's history entries (loss, accuracy, val_loss, val_accuracy, lr, time,
-        grad_norm)."""
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> Optional[bool]:
+        """`logs` holds the epoch's history entries: floats "loss", "accuracy", "val_loss",
+        "val_accuracy", "lr", "time" (those the fit has) and "grad_norm", a list of one float per layer.
+        Return False to stop training."""
 
-    def on_batch_end(self, batch: int, logs: dict) -> Optional[bool]:
-        """`logs` holds the mini-batch's "loss" (its mean loss before the step) and "epoch". Defining this
-        makes the core report every mini-batch, which costs a Python call each."""
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> Optional[bool]:
+        """`logs` holds the mini-batch's "loss" (float: its mean loss before the step) and "epoch" (int).
+        Defining this makes the core report every mini-batch, which costs a Python call each. Return
+        False to stop training."""
 
-    def on_train_end(self, network: Any) -> None:
-        pass
+    def on_train_end(self, network: "Network") -> None:
+        """Called once by `fit` after the last epoch (also after an early stop)."""
 
 
 class EarlyStopping(Callback):
@@ -51,13 +56,13 @@ class EarlyStopping(Callback):
         self.best_epoch: Optional[int] = None
         self.stopped_epoch: Optional[int] = None
 
-    def on_train_begin(self, network: Any) -> None:
+    def on_train_begin(self, network: "Network") -> None:
         self._network = network
-        self._best = None
-        self._best_parameters = None
+        self._best: Optional[float] = None
+        self._best_parameters: Optional[np.ndarray] = None
         self.best_epoch = self.stopped_epoch = None
 
-    def on_epoch_end(self, epoch: int, logs: dict) -> Optional[bool]:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> Optional[bool]:
         if self.monitor not in logs:
             raise KeyError(f"EarlyStopping: monitor {self.monitor!r} is not among this fit's logs {sorted(logs)}")
         value = logs[self.monitor] * (-1 if "acc" in self.monitor else 1)
@@ -66,12 +71,12 @@ class EarlyStopping(Callback):
             if self.restore_best_weights:
                 self._best_parameters = self._network.parameters.copy()
             return None
-        if epoch - self.best_epoch >= self.patience:
+        if self.best_epoch is not None and epoch - self.best_epoch >= self.patience:
             self.stopped_epoch = epoch
             return False
         return None
 
-    def on_train_end(self, network: Any) -> None:
+    def on_train_end(self, network: "Network") -> None:
         if self._best_parameters is not None:
             network.parameters[...] = self._best_parameters
 
@@ -80,15 +85,17 @@ class ProgressBar(Callback):
     """verbose=1: a live bar per epoch (tqdm when installed, else one rewritten line), then the
     epoch's figures."""
 
-    def __init__(self, epochs: int, rows: int, file: Any = None):
+    def __init__(self, epochs: int, rows: int, file: Optional[TextIO] = None):
         self.epochs, self.rows = epochs, rows
         self.file = file or sys.stdout
+        self._tqdm_class: Any = None
         try:
             from tqdm.auto import tqdm
+
+            self._tqdm_class = tqdm
         except ImportError:
-            tqdm = None
-        self._tqdm_class = tqdm
-        self._bar = None
+            pass
+        self._bar: Any = None  # the epoch's tqdm bar, when tqdm is installed
         self._last_draw = 0.0
         self._drawn = 0
 
@@ -113,7 +120,7 @@ class ProgressBar(Callback):
         self.file.flush()
         self._drawn = 0 if end else len(line)
 
-    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         summary = format_logs(logs)
         if self._bar is not None:
             self._bar.update(self.rows - self._bar.n)
@@ -123,7 +130,7 @@ class ProgressBar(Callback):
         else:
             self._draw(f"Epoch {epoch + 1}/{self.epochs}: {summary}", end="\n")
 
-    def on_train_end(self, network: Any) -> None:
+    def on_train_end(self, network: "Network") -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -132,14 +139,14 @@ class ProgressBar(Callback):
 class EpochPrinter(Callback):
     """verbose=2: one line per epoch."""
 
-    def __init__(self, epochs: int, file: Any = None):
+    def __init__(self, epochs: int, file: Optional[TextIO] = None):
         self.epochs = epochs
         self.file = file or sys.stdout
 
-    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         print(f"Epoch {epoch + 1}/{self.epochs}: {format_logs(logs)}", file=self.file, flush=True)
 
 
-def format_logs(logs: dict) -> str:
+def format_logs(logs: dict[str, Any]) -> str:
     parts = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs]
     return ", ".join(parts + [f"lr {logs['lr']:.3g}", f"{logs['time']:.2f} s"])

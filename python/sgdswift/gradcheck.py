@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._network import Network
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class GradientCheck:
     max_relative_error: float
     layer: int
     kind: str
-    index: tuple
+    index: tuple[int, ...]
     analytic: float
     numeric: float
     relative_error_norm: float
@@ -33,9 +36,10 @@ class GradientCheck:
                 f"‖a−n‖/(‖a‖+‖n‖) = {self.relative_error_norm:.3g} over {self.checked} parameters")
 
 
-def gradient_check(network: Any, X: Any, Y: Any, eps: float = 3e-4, samples: Optional[int] = None, seed: int = 0,
-                   atol: float = 1e-5) -> GradientCheck:
-    """Compares `network.gradient(X, Y)` with fourth-order central differences of `network.loss`:
+def gradient_check(network: "Network", X: Any, Y: Any, eps: float = 3e-4, samples: Optional[int] = None,
+                   seed: int = 0, atol: float = 1e-5) -> GradientCheck:
+    """Compares `network.gradient(X, Y)` with fourth-order central differences of `network.loss`
+    (X: inputs (n, inputs); Y: int labels (n,) or targets (n, outputs), as for `Network.loss`):
 
         ∂C/∂θ_i ≈ [C(θ_i − 2h) − 8 C(θ_i − h) + 8 C(θ_i + h) − C(θ_i + 2h)] / 12h,   h = eps
 
@@ -76,7 +80,7 @@ def gradient_check(network: Any, X: Any, Y: Any, eps: float = 3e-4, samples: Opt
                          float(np.linalg.norm(analytic - numeric) / norm) if norm else 0.0, len(indices))
 
 
-def _locate(network: Any, flat: int) -> tuple[int, str, tuple]:
+def _locate(network: "Network", flat: int) -> tuple[int, str, tuple[int, ...]]:
     """(layer, "W" or "b", index) of position `flat` in the parameter vector [W1, b1, W2, b2, ...]."""
     offset = 0
     for layer, (W, b) in enumerate(zip(network.weights, network.biases)):

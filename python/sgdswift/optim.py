@@ -17,14 +17,15 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from . import _core
+from . import _core  # type: ignore[attr-defined]  # the C extension, without a stub
 
 _DTYPE_CODES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
 
 
 def _real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *, include_low: bool = True,
           include_high: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not np.isfinite(value)):  # type: ignore[call-overload]  # numpy's stubs do not take numbers.Real
         raise TypeError(f"{name}: expected a finite number, got {value!r}")
     value = float(value)
     if value < low or (value == low and not include_low) or value > high or (value == high and not include_high):
@@ -44,6 +45,7 @@ class Optimizer:
 
     _rule: int
     _hyper: tuple[str, ...] = ()
+    _dtype: np.dtype  # of the parameters the state belongs to, set with the state
 
     def __init__(self, lr: float, weight_decay: float):
         self._lr = _real(lr, "lr")
@@ -64,11 +66,11 @@ class Optimizer:
         if self._core is not None:
             self._core.set_lr(self._lr)
 
-    def _settings(self) -> dict:
+    def _settings(self) -> dict[str, Any]:
         return dict(momentum=0.0, dampening=0.0, nesterov=False, alpha=0.0, eps=1.0, beta1=0.0, beta2=0.0,
                     amsgrad=False, decoupled_weight_decay=False)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         """The constructor's arguments: `type(opt)(**opt.get_config())` is an optimizer with fresh state."""
         return {"lr": self._lr, "weight_decay": self.weight_decay, **{name: getattr(self, name) for name in self._hyper}}
 
@@ -111,9 +113,14 @@ class Optimizer:
         return "a network" if owner[0] == "network" else f"arrays of shapes {list(owner[1])}"
 
     def step(self, parameters: Sequence[np.ndarray], gradients: Sequence[Any]) -> None:
-        """One update of `parameters` in place from `gradients` (same shapes), all as one vector: the
-        arrays must be C-contiguous, writable and all float32 or all float64; gradients of another
-        dtype or layout are converted."""
+        """One update of `parameters` in place from `gradients`, all as one vector.
+
+        parameters: a list of arrays of any shapes, C-contiguous, writable and all float32 or all
+            float64; they are updated in place, never copied. The first call fixes the shapes the
+            optimizer's state belongs to.
+        gradients: a list of array-likes of real numbers, one per parameter and of its shape; gradients
+            of another dtype or layout are converted.
+        """
         if isinstance(parameters, np.ndarray) or isinstance(gradients, np.ndarray):
             raise TypeError("parameters, gradients: expected lists of arrays, e.g. opt.step([v], [grad])")
         parameters, gradients = list(parameters), list(gradients)
@@ -194,7 +201,7 @@ class SGD(Optimizer):
             raise ValueError(f"nesterov: needs momentum > 0 and dampening = 0, got momentum={momentum}, "
                              f"dampening={dampening}")
 
-    def _settings(self) -> dict:
+    def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "momentum": self.momentum, "dampening": self.dampening,
                 "nesterov": self.nesterov}
 
@@ -214,7 +221,7 @@ class AdaGrad(Optimizer):
         super().__init__(lr, weight_decay)
         self.eps = _real(eps, "eps", include_low=False)
 
-    def _settings(self) -> dict:
+    def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "eps": self.eps}
 
 
@@ -237,7 +244,7 @@ class RMSProp(Optimizer):
         self.eps = _real(eps, "eps", include_low=False)
         self.momentum = _real(momentum, "momentum")
 
-    def _settings(self) -> dict:
+    def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum}
 
 
@@ -265,7 +272,7 @@ class Adam(Optimizer):
         self.eps = _real(eps, "eps", include_low=False)
         self.amsgrad = _flag(amsgrad, "amsgrad")
 
-    def _settings(self) -> dict:
+    def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "eps": self.eps, "beta1": self.betas[0], "beta2": self.betas[1],
                 "amsgrad": self.amsgrad, "decoupled_weight_decay": self._decoupled}
 

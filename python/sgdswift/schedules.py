@@ -7,15 +7,17 @@ count from 0 in every `fit` call.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Any, Optional
 
 from .optim import _real
 
 
 class Schedule:
-    """η_e = schedule(e, η₀) for epoch e."""
+    """η_e = schedule(e, η₀) for epoch e. Subclasses implement `__call__`; one that also defines
+    `on_epoch_end(epoch, logs)` is called as a callback after every epoch (see `ReduceOnPlateau`)."""
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
+        """The learning rate (a float ≥ 0) of epoch `epoch` (from 0), given the optimizer's rate η₀."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -94,13 +96,16 @@ class ReduceOnPlateau(Schedule):
         self.min_delta = _real(min_delta, "min_delta")
         self.min_lr = _real(min_lr, "min_lr")
         self._lr: Optional[float] = None
+        self._best: Optional[float]  # both set by __call__ at epoch 0, before any on_epoch_end
+        self._waited: int
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
         if epoch == 0 or self._lr is None:
             self._lr, self._best, self._waited = initial_lr, None, 0
         return self._lr
 
-    def on_epoch_end(self, epoch: int, logs: dict) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        """Counts the epochs without improvement of `logs[monitor]` and lowers the rate after `patience`."""
         if self.monitor not in logs:
             raise KeyError(f"ReduceOnPlateau: monitor {self.monitor!r} is not among this fit's logs {sorted(logs)}")
         value = logs[self.monitor] * (-1 if "acc" in self.monitor else 1)
@@ -109,5 +114,5 @@ class ReduceOnPlateau(Schedule):
         else:
             self._waited += 1
             if self._waited > self.patience:
-                self._lr = max(self._lr * self.factor, self.min_lr)
+                self._lr = max(self._lr * self.factor, self.min_lr)  # type: ignore[operator]  # set by __call__
                 self._waited = 0

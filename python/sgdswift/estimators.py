@@ -1,0 +1,759 @@
+"""scikit-learn estimators over `sgdswift.Network`: `MLPClassifier` and `MLPRegressor`.
+
+They follow scikit-learn's conventions (hyper-parameters only in the constructor; `fit`, `partial_fit`,
+`predict`, `predict_proba`, `score`; fitted attributes ending in "_") and the semantics of
+`sklearn.neural_network.MLPClassifier`/`MLPRegressor` with the stochastic solvers "sgd" and "adam":
+the same initialisation (Glorot uniform, drawn from `random_state` in scikit-learn's order), losses,
+stopping rule, early stopping, warm start and attributes. The training loop runs in the Swift core.
+
+scikit-learn is optional for sgdswift: this module imports without it, and the estimators raise an
+ImportError naming `pip install scikit-learn` when they are created without it. Written for and tested
+with scikit-learn 1.9 (its tags API, from 1.6 on).
+
+Fitted estimators keep the network in `network_` (an `sgdswift.Network`); `coefs_` and `intercepts_`
+are views of its parameters (writing into them changes the model). Pickling stores the network
+through `Network.save`, optimizer state included.
+"""
+from __future__ import annotations
+
+import numbers
+import os
+import tempfile
+import warnings
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from ._network import Network, load
+from .optim import SGD, Adam, Optimizer
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import check_random_state, column_or_1d
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+    from sklearn.utils.validation import check_is_fitted
+    try:
+        from sklearn.utils.validation import validate_data as _validate_data
+    except ImportError:  # scikit-learn < 1.6
+        def _validate_data(estimator: Any, *args: Any, **kwargs: Any) -> Any:
+            return estimator._validate_data(*args, **kwargs)
+    _SKLEARN_IMPORT_ERROR: Optional[ImportError] = None
+except ImportError as _error:  # scikit-learn is not installed: the classes exist but cannot be used
+    _SKLEARN_IMPORT_ERROR = _error
+
+    class BaseEstimator:  # type: ignore[no-redef]
+        pass
+
+    class ClassifierMixin:  # type: ignore[no-redef]
+        pass
+
+    class RegressorMixin:  # type: ignore[no-redef]
+        pass
+
+    class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
+        pass
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+ArrayLike = Any  # anything np.asarray reads as a 2-D table of numbers (lists, ndarrays, DataFrames, memmaps)
+
+_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+
+
+def _require_sklearn(name: str) -> None:
+    if _SKLEARN_IMPORT_ERROR is not None:
+        raise ImportError(f"sgdswift.{name} needs scikit-learn, which is not installed "
+                          f"({_SKLEARN_IMPORT_ERROR}): pip install scikit-learn") from _SKLEARN_IMPORT_ERROR
+
+
+# ---- argument checks (run in fit, as scikit-learn's conventions ask: __init__ only stores) -----------
+
+def _check_real(value: Any, name: str, low: float, high: float = np.inf, low_open: bool = False,
+                high_open: bool = False, allow_inf: bool = False) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a float, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if np.isnan(value) or (np.isinf(value) and not allow_inf):
+        raise ValueError(f"{name}: expected a finite float, got {value!r}")
+    if value < low or (low_open and value == low) or value > high or (high_open and value == high):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open or np.isinf(high) else ']'}"
+        raise ValueError(f"{name}: expected a float in {interval}, got {value!r}")
+    return value
+
+
+def _check_integer(value: Any, name: str, low: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_option(value: Any, name: str, options: Sequence[str], hint: str = "") -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected one of {list(options)}, got {type(value).__name__} {value!r}")
+    if value not in options:
+        raise ValueError(f"{name}: expected one of {list(options)}, got {value!r}{hint}")
+    return value
+
+
+def _network_to_bytes(network: Network) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="sgdswift-") as directory:
+        path = os.path.join(directory, "network.npz")
+        network.save(path)
+        with open(path, "rb") as file:
+            return file.read()
+
+
+def _network_from_bytes(data: bytes) -> Network:
+    with tempfile.TemporaryDirectory(prefix="sgdswift-") as directory:
+        path = os.path.join(directory, "network.npz")
+        with open(path, "wb") as file:
+            file.write(data)
+        return load(path)
+
+
+def _squared_weights(network: Network) -> float:
+    """Σ‖W_l‖² over the weights (not the biases), in float64."""
+    return sum(float(np.dot(w.ravel(), w.ravel())) for w in network.weights)
+
+
+class _EpochMonitor:
+    """The per-epoch bookkeeping of scikit-learn's stochastic solvers, run by the Swift loop after each
+    epoch (an sgdswift callback): loss_curve_, validation scores, best weights, the no-improvement count
+    and the stop/adapt decision. Returning False stops training."""
+
+    def __init__(self, estimator: "_BaseMLP", rows: int, batches: int, validation: Optional[tuple],
+                 incremental: bool):
+        self.estimator = estimator
+        self.rows, self.batches = rows, batches
+        self.validation = validation
+        self.incremental = incremental
+        self.stopped = False
+        self.penalty = _squared_weights(estimator.network_)
+
+    def on_epoch_end(self, epoch: int, logs: dict) -> Optional[bool]:
+        est = self.estimator
+        network = est.network_
+        # scikit-learn's loss_: the batch losses (each with its L2 term 0.5·alpha·‖W‖²/m) averaged over the
+        # rows. The data part is exact (the core's row-weighted mean); the L2 part takes the mean of Σ‖W‖² at
+        # the epoch's start and end for that of every batch (exact to second order in the epoch's change).
+        start, self.penalty = self.penalty, _squared_weights(network)
+        loss = logs["loss"] / est._loss_scale + 0.25 * est.alpha * self.batches * (start + self.penalty) / self.rows
+        est.n_iter_ += 1
+        est.t_ += self.rows
+        est.loss_ = loss
+        est.loss_curve_.append(loss)
+        if est.verbose:
+            print("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
+        if self.validation is not None:
+            score = est._validation_score(*self.validation)
+            assert est.validation_scores_ is not None and est.best_validation_score_ is not None
+            est.validation_scores_.append(score)
+            if est.verbose:
+                print("Validation score: %f" % score)
+            if score < est.best_validation_score_ + est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est._best_parameters = network.parameters.copy()
+        else:
+            assert est.best_loss_ is not None
+            if loss > est.best_loss_ - est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            if loss < est.best_loss_:
+                est.best_loss_ = loss
+        if est.solver == "sgd" and est.learning_rate == "invscaling":
+            est._current_lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+        if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if self.validation is not None else "Training loss"
+            message = (f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive "
+                       f"epochs.")
+            if est.solver == "sgd" and est.learning_rate == "adaptive" and est._current_lr > 1e-6:
+                est._current_lr /= 5.0
+                est._no_improvement_count = 0
+                if est.verbose:
+                    print(message + " Setting learning rate to %f" % est._current_lr)
+            else:
+                if est.verbose:
+                    print(message + (" Learning rate too small. Stopping." if est.solver == "sgd" and
+                                     est.learning_rate == "adaptive" else " Stopping."))
+                if not self.incremental:
+                    self.stopped = True
+                    return False
+        return None
+
+
+class _BaseMLP(BaseEstimator):
+    """Hyper-parameters and the training loop shared by MLPClassifier and MLPRegressor."""
+
+    # fitted attributes (set by fit / partial_fit, absent before)
+    network_: Network
+    n_iter_: int
+    t_: int
+    loss_: float
+    loss_curve_: list[float]
+    best_loss_: Optional[float]
+    validation_scores_: Optional[list[float]]
+    best_validation_score_: Optional[float]
+    n_outputs_: int
+    n_layers_: int
+    out_activation_: str
+    _best_parameters: np.ndarray
+    _no_improvement_count: int
+    _current_lr: float
+    _loss_scale: int
+
+    def __init__(self, hidden_layer_sizes: Union[int, Sequence[int]] = (100,), activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: Union[int, str] = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001, power_t: float = 0.5,
+                 max_iter: int = 200, shuffle: bool = True, random_state: Any = None, tol: float = 1e-4,
+                 verbose: Union[bool, int] = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10):
+        _require_sklearn(type(self).__name__)
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+
+    # ---- fitted views ----------------------------------------------------------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """W_l of shape (fan_in, fan_out), dtype of the network (float64, or float32 when fitted on
+        float32 X): views of the network's parameters, so writing into them changes the model."""
+        return self.network_.weights
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """b_l of shape (fan_out,): views of the network's parameters."""
+        return self.network_.biases
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "network_")
+
+    # ---- argument checks -------------------------------------------------------------------------
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes: Any = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, (bool, np.bool_)):
+            sizes = [sizes]
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            raise TypeError(f"hidden_layer_sizes: expected an int or a sequence of ints such as (100,), got "
+                            f"{type(sizes).__name__} {sizes!r}")
+        return [_check_integer(size, f"hidden_layer_sizes[{i}]", 1) for i, size in enumerate(sizes)]
+
+    def _check_params(self) -> None:
+        _check_option(self.activation, "activation", list(_ACTIVATIONS))
+        _check_option(self.solver, "solver", ["sgd", "adam"],
+                      " (lbfgs is not offered: the Swift core trains by gradient descent)"
+                      if self.solver == "lbfgs" else "")
+        _check_real(self.alpha, "alpha", 0.0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            if isinstance(self.batch_size, str):
+                raise ValueError(f"batch_size: expected 'auto' or an int >= 1, got {self.batch_size!r}")
+            _check_integer(self.batch_size, "batch_size", 1)
+        _check_option(self.learning_rate, "learning_rate", ["constant", "invscaling", "adaptive"])
+        _check_real(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
+        _check_real(self.power_t, "power_t", 0.0)
+        _check_integer(self.max_iter, "max_iter", 1)
+        _check_bool(self.shuffle, "shuffle")
+        if not (self.random_state is None or isinstance(self.random_state, np.random.RandomState) or
+                (isinstance(self.random_state, numbers.Integral) and not isinstance(self.random_state, bool))):
+            raise TypeError(f"random_state: expected None, an int or a numpy.random.RandomState, got "
+                            f"{type(self.random_state).__name__} {self.random_state!r}")
+        _check_real(self.tol, "tol", 0.0)
+        if isinstance(self.verbose, (bool, np.bool_)):
+            pass
+        else:
+            _check_integer(self.verbose, "verbose", 0)
+        _check_bool(self.warm_start, "warm_start")
+        _check_real(self.momentum, "momentum", 0.0, 1.0)
+        _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
+        _check_bool(self.early_stopping, "early_stopping")
+        _check_real(self.validation_fraction, "validation_fraction", 0.0, 1.0, high_open=True)
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError("validation_fraction: expected a float in (0, 1) with early_stopping=True, got 0.0")
+        _check_real(self.beta_1, "beta_1", 0.0, 1.0, high_open=True)
+        _check_real(self.beta_2, "beta_2", 0.0, 1.0, high_open=True)
+        _check_real(self.epsilon, "epsilon", 0.0, low_open=True)
+        if not (isinstance(self.n_iter_no_change, float) and self.n_iter_no_change == np.inf):
+            _check_integer(self.n_iter_no_change, "n_iter_no_change", 1)
+
+    # ---- the training loop -----------------------------------------------------------------------
+
+    def _new_optimizer(self) -> Optimizer:
+        if self.solver == "sgd":
+            momentum = float(self.momentum)
+            return SGD(lr=float(self.learning_rate_init), momentum=momentum,
+                       nesterov=bool(self.nesterovs_momentum) and momentum > 0)
+        return Adam(lr=float(self.learning_rate_init), betas=(float(self.beta_1), float(self.beta_2)),
+                    eps=float(self.epsilon))
+
+    def _initial_parameters(self, sizes: list[int], dtype: np.dtype, random_state: np.random.RandomState) -> list:
+        """scikit-learn's initialisation (Glorot & Bengio): W and b ~ U(−r, r), r = √(f/(fan_in + fan_out)),
+        f = 2 for logistic units, else 6; drawn in scikit-learn's order, so that the same random_state
+        gives the same initial weights as sklearn.neural_network."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        parameters = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            weights = random_state.uniform(-bound, bound, (fan_in, fan_out))
+            biases = random_state.uniform(-bound, bound, fan_out)
+            parameters.append((weights.astype(dtype, copy=False), biases.astype(dtype, copy=False)))
+        return parameters
+
+    def _fit(self, X: ArrayLike, y: ArrayLike, incremental: bool, classes: Optional[np.ndarray] = None) -> "_BaseMLP":
+        """Runs a fit or partial_fit; when it raises (bad input, sgdswift.DivergenceError, ...), the estimator's
+        attributes are put back as they were (a warm-started network keeps the weights the error left)."""
+        saved = {key: list(value) if isinstance(value, list) else value for key, value in self.__dict__.items()}
+        try:
+            return self._fit_unguarded(X, y, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_unguarded(self, X: ArrayLike, y: ArrayLike, incremental: bool,
+                       classes: Optional[np.ndarray]) -> "_BaseMLP":
+        self._check_params()
+        hidden = self._hidden_sizes()
+        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        if self.early_stopping and incremental:
+            raise ValueError("early_stopping: partial_fit does not support early_stopping=True (set it to False)")
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass, classes=classes)
+        random_state = check_random_state(self.random_state)
+        if first_pass:
+            dtype = X.dtype
+            sizes = [X.shape[1]] + hidden + [self._n_network_outputs]
+            initial = self._initial_parameters(sizes, dtype, random_state)
+        else:
+            network = self.network_
+            if network.sizes[1:-1] != hidden:
+                raise ValueError(f"hidden_layer_sizes: the fitted network has hidden layers {network.sizes[1:-1]}, "
+                                 f"got {hidden}; fit with warm_start=False to start a new network")
+        X = np.ascontiguousarray(X, dtype=None if first_pass else self.network_.dtype)
+        Y = np.ascontiguousarray(Y, dtype=np.int64 if Y.dtype.kind in "iu" else X.dtype)
+
+        validation = None
+        if self.early_stopping:
+            stratify = self._stratify_by(Y)
+            X, X_val, Y, Y_val = train_test_split(X, Y, random_state=random_state,
+                                                  test_size=self.validation_fraction, stratify=stratify)
+            if X_val.shape[0] < 2:
+                raise ValueError(f"validation_fraction: the validation set is too small ({X_val.shape[0]} rows of "
+                                 f"{X_val.shape[0] + X.shape[0]}); increase validation_fraction or the data")
+            X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+            validation = (np.ascontiguousarray(X_val), Y_val)
+
+        if first_pass:
+            network = Network(sizes, hidden=_ACTIVATIONS[self.activation], output=self._output_activation,
+                              loss=self._network_loss, init="xavier", dtype=X.dtype,
+                              seed=int(random_state.randint(np.iinfo(np.int32).max)))
+            for (weights, biases), W, b in zip(initial, network.weights, network.biases):
+                W[...] = weights
+                b[...] = biases
+            self.network_ = network
+            self.n_outputs_ = self._n_outputs_value
+            self.n_layers_ = len(sizes)
+            self.out_activation_ = "logistic" if self._output_activation == "sigmoid" else self._output_activation
+            self.t_ = 0
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            self.best_loss_ = np.inf
+            self.validation_scores_ = self.best_validation_score_ = None
+        network = self.network_
+        self._loss_scale = self.n_outputs_ if self._network_loss == "quadratic" else 1
+
+        if not incremental or network.optimizer is None:
+            # scikit-learn: a new optimizer for each fit (also under warm_start), kept across partial_fit
+            optimizer = self._new_optimizer()
+            self._current_lr = float(self.learning_rate_init)
+        else:
+            optimizer = network.optimizer
+        if self.early_stopping and (first_pass or self.validation_scores_ is None):
+            # (also when an earlier fit ran without early stopping and this warm start turns it on)
+            self.validation_scores_, self.best_validation_score_, self.best_loss_ = [], -np.inf, None
+            self._best_parameters = network.parameters.copy()
+        elif not self.early_stopping and self.best_loss_ is None:
+            self.best_loss_ = np.inf
+
+        rows = X.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, rows)
+        else:
+            if self.batch_size > rows:
+                warnings.warn(f"batch_size: got {self.batch_size}, larger than the {rows} training rows; using "
+                              f"{rows}", UserWarning)
+            batch_size = int(np.clip(self.batch_size, 1, rows))
+        batches = -(-rows // batch_size)
+        epochs = 1 if incremental else int(self.max_iter)
+        monitor = _EpochMonitor(self, rows, batches, validation, incremental)
+        schedule = None
+        if self.solver == "sgd" and self.learning_rate != "constant":
+            schedule = lambda epoch: self._current_lr  # noqa: E731 - read at each epoch's start
+        self.n_iter_ = 0
+        try:
+            network.fit(X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule,
+                        shuffle=bool(self.shuffle), l2=float(self.alpha) * rows / batch_size, callbacks=[monitor],
+                        verbose=0)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+        if self.early_stopping:
+            network.parameters[...] = self._best_parameters  # scikit-learn restores the best validation weights
+        if not incremental and not monitor.stopped and self.n_iter_ == self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
+                          f"hasn't converged yet.", ConvergenceWarning)
+        return self
+
+    def _forward(self, X: ArrayLike) -> np.ndarray:
+        check_is_fitted(self)
+        X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self.network_.predict(X)
+
+    # ---- pickling: the network through Network.save (its core is not picklable) ---------------------
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())
+        network = state.pop("network_", None)
+        if network is not None:
+            state["_network_npz"] = _network_to_bytes(network)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        data = state.pop("_network_npz", None)
+        super().__setstate__(state)
+        if data is not None:
+            self.network_ = _network_from_bytes(data)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multilayer perceptron classifier trained by the sgdswift core, with scikit-learn's API and the
+    semantics of `sklearn.neural_network.MLPClassifier` for solver "sgd" or "adam".
+
+    Output layer and loss, by the targets: two classes → one logistic unit with binary cross-entropy;
+    more classes → softmax with cross-entropy; a multilabel indicator matrix (n_samples, n_labels) →
+    one logistic unit per label with binary cross-entropy. Labels may be any that scikit-learn accepts
+    (ints, strings, ...); `classes_` holds them sorted.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int ≥ 1, default (100,)
+        Units per hidden layer; () trains a network without hidden layers.
+    activation : {"identity", "logistic", "tanh", "relu"}, default "relu"
+        Activation of the hidden layers.
+    solver : {"sgd", "adam"}, default "adam"
+        "sgd": `sgdswift.SGD(lr=learning_rate_init, momentum, nesterov=nesterovs_momentum)`;
+        "adam": `sgdswift.Adam(lr=learning_rate_init, betas=(beta_1, beta_2), eps=epsilon)`.
+        ("lbfgs" is not offered.) SGD momentum is torch's form, b ← μb + g, θ ← θ − ηb (Nesterov:
+        θ ← θ − η(g + μb)); scikit-learn's v ← μv − ηg, θ ← θ + v is the same sequence of weights
+        while η is constant. Adam adds ε to √v̂ after bias correction, scikit-learn before it (ε
+        differs by a factor √(1 − β₂ᵗ), immaterial for ε ≪ √v).
+    alpha : float ≥ 0, default 1e-4
+        L2 penalty. scikit-learn adds 0.5·alpha·Σ‖W‖²/m to each mini-batch's loss (m its rows, the
+        biases not penalised), so each step's gradient gains (alpha/m)·W. The network's `l2=λ` is
+        Nielsen's λ/(2n)·Σ‖W‖² with n the training rows, gradient (λ/n)·W; this estimator passes
+        λ = alpha·n/batch_size, which is exactly scikit-learn's rule for every full mini-batch (all of
+        them when batch_size divides n; a last partial batch of m' rows gets alpha/batch_size in
+        place of alpha/m').
+    batch_size : int ≥ 1 or "auto", default "auto"
+        Mini-batch rows; "auto" is min(200, n_samples). Larger than n_samples: clipped, with a warning.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        Schedule for solver "sgd", as scikit-learn: invscaling sets η = learning_rate_init/(t + 1)^power_t
+        after each epoch (t = samples seen); adaptive divides η by 5 instead of stopping.
+    learning_rate_init : float > 0, default 1e-3
+    power_t : float ≥ 0, default 0.5
+    max_iter : int ≥ 1, default 200
+        Epochs of `fit` (a ConvergenceWarning when they run out before the stopping rule fires).
+    shuffle : bool, default True
+        Visit the rows in a new seeded order each epoch.
+    random_state : None, int or numpy.random.RandomState
+        Seeds the initial weights (the same as scikit-learn's for the same int), the early-stopping
+        split and the network's shuffling seed.
+    tol : float ≥ 0, default 1e-4
+    n_iter_no_change : int ≥ 1, default 10
+        Stopping rule: without early stopping, training stops when the training loss (loss_curve_) has
+        not fallen below best_loss_ − tol for more than n_iter_no_change consecutive epochs; with
+        early stopping, when the validation accuracy has not risen above best_validation_score_ + tol
+        for more than n_iter_no_change consecutive epochs, and the best validation weights are restored.
+    verbose : bool or int, default False
+        Prints the loss of each epoch (and the validation score).
+    warm_start : bool, default False
+        `fit` continues from the fitted network (same classes required), with a fresh optimizer.
+    momentum : float in [0, 1], default 0.9
+    nesterovs_momentum : bool, default True
+    early_stopping : bool, default False
+        Holds out validation_fraction of the rows, drawn from random_state as scikit-learn draws them
+        (stratified for two classes).
+    validation_fraction : float in (0, 1), default 0.1
+    beta_1, beta_2 : float in [0, 1), default 0.9, 0.999
+    epsilon : float > 0, default 1e-8
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted (for multilabel targets: arange(n_labels)).
+    network_ : sgdswift.Network
+        The trained network, of dtype float32 when fitted on float32 X, else float64.
+    coefs_ : list of ndarray, shape (fan_in, fan_out)
+        Views of the network's weights: writing into them changes predictions.
+    intercepts_ : list of ndarray, shape (fan_out,)
+        Views of the network's biases.
+    loss_, loss_curve_ : float, list of float
+        scikit-learn's training loss per epoch: the data loss (exact, averaged over rows as trained)
+        plus the L2 term 0.5·alpha·(batches/n)·Σ‖W‖², with Σ‖W‖² the mean of its values at the epoch's
+        start and end (scikit-learn takes each batch's; the two agree to second order in the change).
+    best_loss_ : float or None
+        Lowest loss_curve_ entry (None with early stopping).
+    validation_scores_, best_validation_score_ : list of float, float, or None
+        Accuracy on the held-out rows after every epoch and its best (None without early stopping).
+    n_iter_ : int
+        Epochs run by the last fit (1 after partial_fit).
+    t_ : int
+        Training samples seen over all fits.
+    n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_
+        As in scikit-learn.
+
+    A NaN or infinite loss stops training with `sgdswift.DivergenceError` (a FloatingPointError).
+    """
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPClassifier":
+        """Trains for up to max_iter epochs (a new network unless warm_start).
+
+        X : array-like of shape (n_samples, n_features), numbers (float32 kept, anything else as float64)
+        y : array-like of shape (n_samples,) with labels, or (n_samples, n_labels) 0/1 indicators
+        Returns self.
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: Optional[ArrayLike] = None) -> "MLPClassifier":
+        """One epoch over (X, y), continuing the fitted network and its optimizer.
+
+        classes : array-like of shape (n_classes,), required on the first call: every label that any
+            call will see (y may hold a subset). Not needed for multilabel indicator targets.
+        Returns self.
+        """
+        fitted = hasattr(self, "network_")
+        if not fitted and classes is None and not type_of_target(y).startswith("multilabel"):
+            raise ValueError("classes: must be passed on the first call to partial_fit (all labels, e.g. "
+                             "np.unique(y_all)), got None")
+        if classes is not None:
+            classes = unique_labels(classes)
+            if fitted and not np.array_equal(self.classes_, classes):
+                raise ValueError(f"classes: expected the same classes as on the last call to partial_fit, "
+                                 f"{self.classes_.tolist()}, got {classes.tolist()}")
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
+                        classes: Optional[np.ndarray] = None) -> tuple:
+        X, y = _validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        target_type = type_of_target(y)
+        if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(f"y: expected class labels (binary or multiclass) or a multilabel indicator matrix, "
+                             f"got target type {target_type!r}")
+        if reset:
+            if target_type == "multilabel-indicator":
+                classes = np.arange(y.shape[1])
+            elif classes is None:
+                classes = unique_labels(y)
+            if len(classes) < 2:
+                raise ValueError(f"y: expected at least 2 classes, got 1 class ({classes[0]!r}); a classifier "
+                                 f"needs two or more")
+            self.classes_ = classes
+            self._target_type = "multilabel-indicator" if target_type == "multilabel-indicator" else (
+                "binary" if len(classes) == 2 else "multiclass")
+        else:
+            fitted_multilabel = self._target_type == "multilabel-indicator"
+            if fitted_multilabel != (target_type == "multilabel-indicator"):
+                raise ValueError(f"y: the classifier was fitted on {self._target_type} targets, got {target_type}")
+            if fitted_multilabel:
+                if y.shape[1] != len(self.classes_):
+                    raise ValueError(f"y: expected {len(self.classes_)} label columns as fitted, got {y.shape[1]}")
+            else:
+                labels = unique_labels(y)
+                if self.warm_start and not incremental and set(labels) != set(self.classes_):
+                    raise ValueError(f"y: warm_start needs the same classes as the previous fit, "
+                                     f"{self.classes_.tolist()}, got {labels.tolist()}")
+        if self._target_type != "multilabel-indicator":
+            unknown = np.setdiff1d(unique_labels(y), self.classes_)
+            if len(unknown):
+                raise ValueError(f"y: has classes {unknown.tolist()} not among classes_ {self.classes_.tolist()}")
+        if self._target_type == "multilabel-indicator":
+            return X, np.asarray(y, dtype=X.dtype)
+        y = np.asarray(y)
+        indices = np.searchsorted(self.classes_, y)
+        if self._target_type == "binary":
+            return X, indices.astype(X.dtype).reshape(-1, 1)
+        return X, indices.astype(np.int64)
+
+    @property
+    def _n_network_outputs(self) -> int:
+        return 1 if self._target_type == "binary" else len(self.classes_)
+
+    @property
+    def _n_outputs_value(self) -> int:
+        return self._n_network_outputs
+
+    @property
+    def _output_activation(self) -> str:
+        return "softmax" if self._target_type == "multiclass" else "sigmoid"
+
+    @property
+    def _network_loss(self) -> str:
+        return "cross_entropy" if self._target_type == "multiclass" else "binary_cross_entropy"
+
+    def _stratify_by(self, Y: np.ndarray) -> Optional[np.ndarray]:
+        """As scikit-learn (which stratifies when its binarised targets have one column): the early-stopping
+        split is stratified for two classes only, by the (n, 1) 0/1 targets, which gives its very split."""
+        return Y > 0.5 if self._target_type == "binary" else None
+
+    def _labels(self, outputs: np.ndarray) -> np.ndarray:
+        if self._target_type == "binary":
+            return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]
+        if self._target_type == "multilabel-indicator":
+            return (outputs > 0.5).astype(np.int64)
+        return self.classes_[np.argmax(outputs, axis=1)]
+
+    def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray) -> float:
+        """Accuracy on the held-out rows (subset accuracy for multilabel), NaN for non-finite outputs."""
+        outputs = self.network_.predict(X_val)
+        if not np.isfinite(outputs).all():
+            return float("nan")
+        if self._target_type == "binary":
+            return float(np.mean((outputs[:, 0] > 0.5) == (Y_val[:, 0] > 0.5)))
+        if self._target_type == "multilabel-indicator":
+            return float(np.mean(np.all((outputs > 0.5) == (Y_val > 0.5), axis=1)))
+        return float(np.mean(np.argmax(outputs, axis=1) == Y_val))
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted labels: shape (n_samples,) of classes_' dtype, or (n_samples, n_labels) 0/1 int64 for
+        multilabel targets. X : array-like (n_samples, n_features)."""
+        return self._labels(self._forward(X))
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes) in the order of classes_ (rows sum to 1;
+        multilabel: each label's probability), dtype of the network. X : (n_samples, n_features)."""
+        outputs = self._forward(X)
+        if self._target_type == "binary":
+            return np.hstack([1 - outputs, outputs])
+        return outputs
+
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """log(predict_proba(X)), shape (n_samples, n_classes)."""
+        probabilities = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(probabilities, out=probabilities)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multilayer perceptron regressor trained by the sgdswift core, with scikit-learn's API and the
+    semantics of `sklearn.neural_network.MLPRegressor` (loss "squared_error") for solver "sgd" or "adam".
+
+    Identity output units, one per target, and the quadratic cost C = 1/(2n) Σ‖y − a‖² (scikit-learn's
+    gradient; its reported loss_ divides by the number of outputs as well, and so does this loss_curve_).
+    The parameters are those of `MLPClassifier` (see there: solver, alpha's mapping onto the network's
+    l2, the stopping rule); early stopping scores R² (`r2_score`, averaged over the outputs).
+
+    Attributes
+    ----------
+    network_ : sgdswift.Network
+        float32 when fitted on float32 X, else float64.
+    coefs_ : list of ndarray, shape (fan_in, fan_out); intercepts_ : list of ndarray, shape (fan_out,)
+        Views of the network's parameters: writing into them changes predictions.
+    loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_, n_iter_, t_,
+    n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_ ("identity")
+        As in `MLPClassifier` and scikit-learn.
+    """
+
+    _n_network_outputs = property(lambda self: self._n_targets)
+    _n_outputs_value = property(lambda self: self._n_targets)
+    _output_activation = "identity"
+    _network_loss = "quadratic"
+
+    def _stratify_by(self, Y: np.ndarray) -> None:
+        return None
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPRegressor":
+        """Trains for up to max_iter epochs (a new network unless warm_start).
+
+        X : array-like of shape (n_samples, n_features), numbers (float32 kept, anything else as float64)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), numbers
+        Returns self.
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> "MLPRegressor":
+        """One epoch over (X, y), continuing the fitted network and its optimizer. Returns self."""
+        return self._fit(X, y, incremental=True)
+
+    def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
+                        classes: None = None) -> tuple:
+        X, y = _validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32),
+                              reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        targets = 1 if y.ndim == 1 else y.shape[1]
+        if reset:
+            self._n_targets = targets
+        elif targets != self._n_targets:
+            raise ValueError(f"y: expected {self._n_targets} target column(s) as fitted, got {targets}")
+        return X, np.asarray(y, dtype=X.dtype).reshape(len(y), targets)
+
+    def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray) -> float:
+        """R² on the held-out rows (uniform average over outputs), NaN for non-finite outputs."""
+        outputs = self.network_.predict(X_val)
+        if not np.isfinite(outputs).all():
+            return float("nan")
+        return float(r2_score(Y_val, outputs))
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted targets, shape (n_samples,) for one target, else (n_samples, n_targets); dtype of
+        the network. X : array-like (n_samples, n_features)."""
+        outputs = self._forward(X)
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
