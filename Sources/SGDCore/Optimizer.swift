@@ -132,7 +132,8 @@ public final class Optimizer<T: Scalar> {
         }
     }
 
-    @inline(__always) func beginStep() { steps += 1 }
+    /// t ← t + 1, saturating: a restored count may be anything up to Int.max, and must not trap.
+    @inline(__always) func beginStep() { if steps < Int.max { steps += 1 } }
 
     /// The update of scalars offset..<offset+n of the parameter vector, for step t = steps: reads θ,
     /// writes θ′ into `next` (which may be θ itself) and the state in place. The gradient used is

@@ -102,9 +102,9 @@ extension Network {
         progress: ProgressHandler = { _, _ in true }
     ) throws -> FitResult {
         try validate(x, y)
-        if let validation { try validate(validation.x, validation.y, name: "validation X", targetName: "validation Y") }
+        if let validation { try validate(validation.x, validation.y, name: "validation_data X", targetName: "validation_data Y") }
         try require(x.rows > 0, "X: needs at least one row, got 0")
-        try require(validation.map { $0.x.rows > 0 } ?? true, "validation X: needs at least one row, got 0")
+        try require(validation.map { $0.x.rows > 0 } ?? true, "validation_data X: needs at least one row, got 0")
         try options.validate()
         try optimizer.prepare(count: parameters.count)
 

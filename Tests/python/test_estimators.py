@@ -25,7 +25,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import sgdswift as sg  # noqa: E402
 
-PYTHON_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "python")
 
 # Checks of sklearn.utils.estimator_checks that these estimators are expected to fail, with the reason.
 # None: every check passes. (Some are *skipped* by scikit-learn itself in this environment: the pandas
@@ -545,7 +544,8 @@ def test_bad_data_errors():
 # ---- scikit-learn stays optional -----------------------------------------------------------------------
 
 def run_python(code):
-    path = os.path.abspath(PYTHON_DIR) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    """Runs `code` in a fresh interpreter that imports the same sgdswift as these tests."""
+    path = os.path.dirname(os.path.dirname(os.path.abspath(sg.__file__))) + os.pathsep + os.environ.get("PYTHONPATH", "")
     environment = dict(os.environ, PYTHONPATH=path)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=120)
 

@@ -277,3 +277,29 @@ def test_gradient_check_samples_large_networks():
     rng = np.random.default_rng(9)
     result = sg.gradient_check(net, rng.normal(size=(5, 30)), rng.integers(0, 10, 5), samples=50, seed=1)
     assert result.checked == 50 and result.relative_error_norm < 1e-8
+
+
+def test_a_callback_may_change_the_learning_rate_and_save_a_checkpoint(tmp_path):
+    """Keras-style callbacks: `optimizer.lr = η` takes effect from the next step (here η = 0: the
+    weights stop moving), and `net.save` from inside fit writes a loadable checkpoint with the
+    optimizer's state."""
+    X, y = data()
+    net = network()
+    initial = net.parameters.copy()
+    snapshots = []
+
+    class FreezeAfterFirstEpoch(sg.Callback):
+        def on_epoch_end(self, epoch, logs):
+            snapshots.append(net.parameters.copy())
+            net.save(tmp_path / f"epoch{epoch}.npz")
+            if epoch == 0:
+                net.optimizer.lr = 0.0
+
+    history = net.fit(X, y, epochs=3, batch_size=4, optimizer=sg.SGD(lr=0.5, momentum=0.0),
+                      callbacks=[FreezeAfterFirstEpoch()], verbose=0)
+    assert history.history["lr"] == [0.5, 0.0, 0.0]
+    assert not np.array_equal(snapshots[0], initial) and np.array_equal(snapshots[1], snapshots[0])
+    np.testing.assert_array_equal(net.parameters, snapshots[0])
+    checkpoint = sg.load(tmp_path / "epoch0.npz")
+    np.testing.assert_array_equal(checkpoint.parameters, snapshots[0])
+    assert checkpoint.optimizer.steps == 12  # 48 rows / 4 per batch, one epoch

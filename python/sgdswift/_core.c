@@ -386,9 +386,9 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     if (get_targets(self, y_object, "Y", &views[acquired], &y) < 0) goto done;
     acquired++;
     if (vx_object != Py_None) {
-        if (get_matrix(self, vx_object, "validation X", 0, &views[acquired], &vx) < 0) goto done;
+        if (get_matrix(self, vx_object, "validation_data X", 0, &views[acquired], &vx) < 0) goto done;
         acquired++;
-        if (get_targets(self, vy_object, "validation Y", &views[acquired], &vy) < 0) goto done;
+        if (get_targets(self, vy_object, "validation_data Y", &views[acquired], &vy) < 0) goto done;
         acquired++;
     }
     if (get_float64_output(history_object, "history", 0, &views[acquired]) < 0) goto done;
@@ -602,7 +602,7 @@ static PyObject *Optimizer_set_lr(OptimizerObject *self, PyObject *args) {
 static PyObject *Optimizer_get_state(OptimizerObject *self, PyObject *args) {
     PyObject *out_object;
     if (!PyArg_ParseTuple(args, "O", &out_object)) return NULL;
-    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
+    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 1) < 0) return NULL;
     Py_buffer view;
     if (PyObject_GetBuffer(out_object, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) return NULL;
     if (!is_float_format(&view, self->dtype)) {

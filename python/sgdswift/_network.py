@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 import os
 import secrets
@@ -166,19 +167,28 @@ def _reports_batches(callback: Any) -> bool:
     return callable(getattr(callback, "on_batch_end", None)) and hook is not Callback.on_batch_end
 
 
-def _check_int(value: Any, name: str, minimum: int, maximum: Optional[int] = None) -> int:
+# Sizes handed to the core: far beyond any real use, and safe from overflow in C and Swift.
+_COUNTER_LIMIT = 2**62
+_INT64_MAX = 2**63 - 1
+# One fit call records every epoch (48 bytes plus 8 per layer each), allocated up front: call fit
+# again to train longer.
+_MAX_EPOCHS = 10**6
+
+
+def _check_int(value: Any, name: str, minimum: int, maximum: int = _COUNTER_LIMIT) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
     value = int(value)
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ValueError(f"{name}: expected an int {bound}, got {value}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name}: expected an int between {minimum} and {maximum}, got {value}")
     return value
 
 
 def _check_name(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name}: expected a name (str), got {type(value).__name__} {value!r}")
+    if "\0" in value:
+        raise ValueError(f"{name}: expected a name, got {value!r} (it contains a NUL character)")
     return value
 
 
@@ -209,7 +219,8 @@ class Network:
     def __init__(self, sizes: Sequence[int], hidden: str = "sigmoid", output: str = "sigmoid",
                  loss: str = "quadratic", init: str = "auto", dtype: Any = "float32",
                  seed: Optional[int] = None):
-        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
+        if (isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray))
+                or (isinstance(sizes, np.ndarray) and sizes.ndim != 1)):
             raise TypeError(f"sizes: expected a sequence of layer sizes such as [784, 30, 10], got {type(sizes).__name__}")
         sizes = [_check_int(size, f"sizes[{i}]", 1, 2**31 - 1) for i, size in enumerate(sizes)]
         if len(sizes) < 2:
@@ -427,7 +438,7 @@ class Network:
         Returns the History, also kept in `net.history`.
         """
         X, Y = self._data(X, Y)
-        epochs = _check_int(epochs, "epochs", 0)
+        epochs = _check_int(epochs, "epochs", 0, _MAX_EPOCHS)
         optimizer = self._choose_optimizer(lr, optimizer)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle: expected True or False, got {shuffle!r}")
@@ -458,6 +469,10 @@ class Network:
             X, validation_X = X[:-held_out], X[-held_out:]  # row slices of C-ordered arrays: views, no copy
             Y, validation_Y = Y[:-held_out], Y[-held_out:]
         batch_size = X.shape[0] if batch_size is None else _check_int(batch_size, "batch_size", 1)
+        monitor = getattr(schedule, "monitor", None)
+        if isinstance(monitor, str) and monitor.startswith("val_") and validation_X is None:
+            raise ValueError(f"schedule: {type(schedule).__name__} watches {monitor!r}, which needs validation_data or "
+                             "validation_split")
 
         callback_objects = _callback_list(callbacks)
         if hasattr(schedule, "on_epoch_end"):
@@ -471,13 +486,30 @@ class Network:
         def learning_rate(epoch: int) -> float:
             assert schedule is not None  # only called with a schedule
             value = schedule(epoch, initial_lr) if isinstance(schedule, Schedule) else schedule(epoch)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (np.isfinite(value) and value >= 0):
+            rate = math.nan
+            if not isinstance(value, bool) and isinstance(value, numbers.Real):
+                try:
+                    rate = float(value)
+                except OverflowError:  # an int beyond float's range
+                    rate = math.inf
+            if not (math.isfinite(rate) and rate >= 0):
                 raise ValueError(f"schedule: expected a finite learning rate ≥ 0 for epoch {epoch}, got {value!r}")
-            return float(value)
+            return rate
 
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
         records = np.full((epochs, len(_RECORD_KEYS)), np.nan)
         gradient_norms = np.full((epochs, len(self._sizes) - 1), np.nan)
+
+        rate_in_core = optimizer.lr
+
+        def rate_set_by_a_callback() -> Optional[float]:
+            """`optimizer.lr = η` in a callback: the core takes η from the event's answer (while it
+            waits for a callback it holds the rate, so the optimizer itself must not be touched)."""
+            nonlocal rate_in_core
+            if optimizer.lr == rate_in_core:
+                return None
+            rate_in_core = optimizer.lr
+            return rate_in_core
 
         def on_event(kind: int, epoch: int, index: int, loss: float, lr: float) -> Union[bool, float, None]:
             if kind == _core.EVENT_TICK:
@@ -488,27 +520,31 @@ class Network:
                 if progress_bar is not None:
                     progress_bar.update(epoch, min((index + 1) * batch_size, X.shape[0]))
                 logs = {"loss": loss, "epoch": epoch}
-                return False if any([hook(index, logs) is False for hook in batch_hooks]) else None
+                return False if any([hook(index, logs) is False for hook in batch_hooks]) else rate_set_by_a_callback()
             logs = _epoch_logs(records[epoch], gradient_norms[epoch])
             if any([callback.on_epoch_end(epoch, logs) is False for callback in callback_objects
                     if callable(getattr(callback, "on_epoch_end", None))]):
                 return False
-            return learning_rate(epoch + 1) if schedule is not None and epoch + 1 < epochs else None
+            if schedule is not None:  # a schedule decides every epoch's rate
+                return learning_rate(epoch + 1) if epoch + 1 < epochs else None
+            return rate_set_by_a_callback()
 
         stream = self._fits
-        self._fits += 1
+        self._fits = min(self._fits + 1, _INT64_MAX)  # saturates: the count is saved as int64
         self.optimizer = optimizer
         for callback in callback_objects:
             if callable(getattr(callback, "on_train_begin", None)):
                 callback.on_train_begin(self)
         if schedule is not None and epochs:
             core_optimizer.set_lr(learning_rate(0))
+        optimizer._fitting = True
         try:
             _, divergence = self._core.fit(
                 core_optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, bool(shuffle), self._seed,
                 stream, l2, clip_norm, bool(normalize_gradient), bool(batch_hooks), records, gradient_norms,
                 on_event)
         finally:
+            optimizer._fitting = False
             self.history = History(records, gradient_norms)
             core_optimizer.set_lr(optimizer.lr)  # a schedule sets each epoch's rate, not the optimizer's own
             if progress_bar is not None:
@@ -594,20 +630,23 @@ def load(path: PathLike) -> Network:
             raise ValueError(f"{path}: field {key!r} is not a string")
         return str(fields[key][()])
 
-    def integer(key: str) -> int:
+    def integer(key: str, low: int = 0, high: int = _INT64_MAX) -> int:
         if fields[key].dtype.kind not in "iu" or fields[key].shape != ():
             raise ValueError(f"{path}: field {key!r} is not an integer")
-        return int(fields[key][()])
+        value = int(fields[key][()])
+        if not low <= value <= high:
+            raise ValueError(f"{path}: field {key!r} is {value}, expected {low} to {high}")
+        return value
 
     if text("format") != _FILE_FORMAT:
         raise ValueError(f"{path}: not a sgdswift model file (format {text('format')!r})")
-    if integer("version") != _FILE_VERSION:
+    if integer("version", 0, 2**31) != _FILE_VERSION:
         raise ValueError(f"{path}: file format version {integer('version')}, this sgdswift reads {_FILE_VERSION}")
     sizes = fields["sizes"]
     if sizes.dtype.kind not in "iu" or sizes.ndim != 1:
         raise ValueError(f"{path}: field 'sizes' is not a list of integers")
     network = Network([int(size) for size in sizes], hidden=text("hidden"), output=text("output"),
-                      loss=text("loss"), init=text("init"), dtype=text("dtype"), seed=integer("seed"))
+                      loss=text("loss"), init=text("init"), dtype=text("dtype"), seed=integer("seed", 0, 2**64 - 1))
     parameters = fields["parameters"]
     if parameters.dtype != network.dtype or parameters.shape != network.parameters.shape:
         raise ValueError(f"{path}: parameters have dtype {parameters.dtype} and shape {parameters.shape}, "

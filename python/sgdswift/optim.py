@@ -12,6 +12,7 @@ state belongs to the parameters it first updated (a network, or a list of arrays
 from __future__ import annotations
 
 import json
+import math
 import numbers
 from typing import Any, Optional, Sequence
 
@@ -24,10 +25,15 @@ _DTYPE_CODES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core
 
 def _real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *, include_low: bool = True,
           include_high: bool = False) -> float:
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not np.isfinite(value)):  # type: ignore[call-overload]  # numpy's stubs do not take numbers.Real
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a finite number, got {value!r}")
-    value = float(value)
+    try:
+        converted = float(value)
+    except OverflowError:  # an int beyond float's range
+        converted = math.inf
+    if not math.isfinite(converted):
+        raise TypeError(f"{name}: expected a finite number, got {value!r}")
+    value = converted
     if value < low or (value == low and not include_low) or value > high or (value == high and not include_high):
         interval = f"{'[' if include_low else '('}{low:g}, {high:g}{']' if include_high else ')'}"
         raise ValueError(f"{name}: expected a number in {interval}, got {value!r}")
@@ -48,10 +54,14 @@ class Optimizer:
     _dtype: np.dtype  # of the parameters the state belongs to, set with the state
 
     def __init__(self, lr: float, weight_decay: float):
+        if not hasattr(type(self), "_rule"):
+            raise TypeError(f"optimizer: {type(self).__name__} is a base class without an update rule; use SGD, "
+                            "AdaGrad, RMSProp, Adam or AdamW")
         self._lr = _real(lr, "lr")
         self.weight_decay = _real(weight_decay, "weight_decay")
         self._core: Optional[Any] = None
         self._owner: Optional[tuple] = None  # what the state belongs to: ("network", id) or ("arrays", shapes)
+        self._fitting = False  # inside Network.fit, which hands a changed lr to the core itself
 
     # ---- hyper-parameters --------------------------------------------------------------------------
 
@@ -62,8 +72,9 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
+        """Takes effect at the next step; set from a fit's callback, after that callback."""
         self._lr = _real(value, "lr")
-        if self._core is not None:
+        if self._core is not None and not self._fitting:
             self._core.set_lr(self._lr)
 
     def _settings(self) -> dict[str, Any]:
@@ -164,7 +175,7 @@ class Optimizer:
     def _import(config_text: str, count: int, steps: int, state: np.ndarray, owner: tuple,
                 dtype: np.dtype) -> "Optimizer":
         config = json.loads(config_text)
-        cls = OPTIMIZERS.get(config.pop("class", None))
+        cls = OPTIMIZERS.get(config.pop("class", None)) if isinstance(config, dict) else None
         if cls is None:
             raise ValueError(f"unknown optimizer {config_text!r}")
         if "betas" in config:

@@ -107,7 +107,8 @@ class ReduceOnPlateau(Schedule):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         """Counts the epochs without improvement of `logs[monitor]` and lowers the rate after `patience`."""
         if self.monitor not in logs:
-            raise KeyError(f"ReduceOnPlateau: monitor {self.monitor!r} is not among this fit's logs {sorted(logs)}")
+            raise ValueError(f"monitor: ReduceOnPlateau watches {self.monitor!r}, which is not among this fit's logs "
+                             f"{sorted(logs)} (val_* needs validation_data or validation_split)")
         value = logs[self.monitor] * (-1 if "acc" in self.monitor else 1)
         if self._best is None or value < self._best - self.min_delta:
             self._best, self._waited = value, 0
