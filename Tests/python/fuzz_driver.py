@@ -18,6 +18,11 @@ message, a message that does not name the argument, a wrong result — is record
 its reproducer. A hang is caught by faulthandler (the process exits after --case-timeout seconds,
 printing the stack; the log file holds the case).
 
+The `estimators` target fuzzes sg.MLPClassifier/MLPRegressor (hyper-parameters, fit/partial_fit/predict/
+predict_proba/score on fuzzed X and y, pickle round trips); there, scikit-learn's own input-validation
+messages (SKLEARN_MESSAGES) count as naming the argument, sgdswift.DivergenceError is accepted from training,
+and a refused fit/partial_fit must leave the estimator's attributes as they were.
+
 The summary is one JSON object on stdout: cases run per target, outcome counts, and the failures
 (deduplicated by target, kind and exception type; the shortest reproducer of each is kept). The
 exit code is 0 when there was no failure, 1 otherwise.
@@ -126,6 +131,11 @@ class Case:
     check: Optional[Callable[[dict], Optional[str]]] = None
     unchanged: bool = True  # a refused call must leave net.parameters as they were
     finite: bool = True  # parameters must be finite after a DivergenceError (the weights from before the step)
+    # Message patterns accepted in place of a name (scikit-learn's input validation); with them, names must
+    # appear as words ("y" in "Input y contains", not in "array").
+    messages: tuple = ()
+    prepare: Optional[Callable[[dict], None]] = None  # run after the setup, before the call
+    refused: Optional[Callable[[dict], Optional[str]]] = None  # after a refusal: None or what is wrong
 
     def source(self) -> str:
         return f"{PREAMBLE}\n# --- case: {self.target}\n{self.setup}\n{self.call}\n"
@@ -1120,8 +1130,11 @@ def file_cases(draw) -> Case:
         out = loaded.predict(np.zeros((2, loaded.sizes[0])))
         if out.shape != (2, loaded.sizes[-1]):
             return "a loaded network predicts the wrong shape"
-        if np.isfinite(loaded.parameters).all() and not np.isfinite(out).all() and loaded.output != "identity":
-            return "a loaded network with finite parameters predicts non-finite values"
+        # Moderate parameters must give finite outputs; huge ones (e.g. 1e38 everywhere) may overflow the
+        # dtype in z = aW + b, as any floating-point forward pass does.
+        moderate = np.isfinite(loaded.parameters).all() and np.abs(loaded.parameters).max(initial=0) <= 1e4
+        if moderate and not np.isfinite(out).all() and loaded.output != "identity":
+            return "a loaded network with moderate parameters predicts non-finite values"
         return None
 
     if mode == "bytes":
@@ -1307,6 +1320,498 @@ def sharing_cases(draw) -> Case:
     return Case("sharing", setup, code, expect, names, (sg.DivergenceError,), unchanged=False)
 
 
+# ---- scikit-learn estimators -------------------------------------------------------------------------
+
+try:
+    import sklearn  # noqa: F401  (optional for sgdswift: without it the target checks the ImportError)
+    HAVE_SKLEARN = True
+except ImportError:
+    HAVE_SKLEARN = False
+
+# name: [(code, validity)], validity True / False / None (either), following estimators.py's documented
+# ranges (the same as scikit-learn's). Valid sizes and max_iter stay small so that a case trains in a few ms.
+EST_PARAMS = {
+    "hidden_layer_sizes": [("(3,)", True), ("4", True), ("()", True), ("[4, 2]", True), ("(np.int64(3),)", True),
+                           ("np.array([2, 3])", True), ("(1, 1, 1)", True), ("0", False), ("-1", False),
+                           ("(3, 0)", False), ("(2.5,)", False), ("'10'", False), ("None", False), ("(True,)", False),
+                           ("True", False), ("[nan]", False), ("3.0", False), ("(-2**63,)", False), ("2**31", False),
+                           ("2**63", False), ("(2**40,)", False), ("{3: 1}", None)],
+    "max_iter": [("1", True), ("2", True), ("3", True), ("5", True), ("np.int64(2)", True), ("0", False),
+                 ("-1", False), ("2.5", False), ("True", False), ("None", False), ("'5'", False), ("nan", False)],
+    "activation": [("'relu'", True), ("'tanh'", True), ("'logistic'", True), ("'identity'", True),
+                   ("'sigmoid'", False), ("'softmax'", False), ("'RELU'", False), ("None", False), ("3", False)],
+    "solver": [("'sgd'", True), ("'adam'", True), ("'lbfgs'", False), ("'SGD'", False), ("None", False)],
+    "alpha": [("0.0", True), ("1e-4", True), ("1", True), ("0", True), ("1e308", True), ("-1.0", False),
+              ("nan", False), ("inf", False), ("True", False), ("'0.1'", False), ("None", False)],
+    "batch_size": [("'auto'", True), ("1", True), ("2", True), ("3", True), ("200", True), ("np.int64(2)", True),
+                   ("2**64", True), ("0", False), ("-1", False), ("1.5", False), ("'big'", False), ("True", False),
+                   ("None", False), ("nan", False)],
+    "learning_rate": [("'constant'", True), ("'invscaling'", True), ("'adaptive'", True), ("'optimal'", False),
+                      ("None", False)],
+    "learning_rate_init": [("1e-3", True), ("0.01", True), ("0.5", True), ("1", True), ("1e308", True),
+                           ("0", False), ("-0.1", False), ("nan", False), ("inf", False), ("'0.1'", False)],
+    "power_t": [("0.5", True), ("0", True), ("2", True), ("-1", False), ("nan", False), ("None", False)],
+    "shuffle": [("True", True), ("False", True), ("np.bool_(False)", True), ("1", False), ("'yes'", False),
+                ("None", False)],
+    "random_state": [("None", True), ("0", True), ("42", True), ("2**32 - 1", True), ("np.random.RandomState(0)", True),
+                     ("np.int64(3)", True), ("-1", False), ("2**32", False), ("1.5", False), ("'seed'", False),
+                     ("np.random.default_rng(0)", False)],
+    "tol": [("1e-4", True), ("0", True), ("1e308", True), ("-1", False), ("nan", False), ("inf", False)],
+    "momentum": [("0.9", True), ("0", True), ("1", True), ("1.5", False), ("-0.1", False), ("nan", False)],
+    "nesterovs_momentum": [("True", True), ("False", True), ("'yes'", False), ("0", False)],
+    "early_stopping": [("False", True), ("True", True), ("1", False), ("None", False)],
+    "validation_fraction": [("0.1", True), ("0.5", True), ("0.0", True), ("1.0", False), ("-0.1", False),
+                            ("nan", False), ("2", False)],
+    "beta_1": [("0.9", True), ("0", True), ("1", False), ("-0.5", False), ("nan", False)],
+    "beta_2": [("0.999", True), ("0.5", True), ("1.0", False), ("2", False)],
+    "epsilon": [("1e-8", True), ("1", True), ("1e308", True), ("0", False), ("-1e-8", False), ("nan", False),
+                ("inf", False)],
+    "n_iter_no_change": [("10", True), ("1", True), ("2", True), ("inf", True), ("0", False), ("-1", False),
+                         ("1.5", False), ("None", False)],
+    "verbose": [("False", True), ("0", True), ("1", True), ("True", True), ("2", True), ("-1", False),
+                ("1.5", False), ("'yes'", False)],
+    "warm_start": [("False", True), ("True", True), ("'no'", False), ("1", False)],
+}
+EST_OTHER_PARAMS = sorted(set(EST_PARAMS) - {"hidden_layer_sizes", "max_iter"})
+# Valid values that may make training diverge (sgdswift.DivergenceError): kept out of the setup of a fitted
+# estimator, which must succeed.
+EST_RISKY = {("alpha", "1e308"), ("learning_rate_init", "1e308"), ("learning_rate_init", "1"), ("epsilon", "1e308"),
+             ("early_stopping", "True")}
+
+# Messages of scikit-learn's (and NumPy's) own input validation that do not spell the argument's name. The
+# rule: accept them when they say clearly what is wrong with the data (dimension, sample count, NaN, a value
+# that is not a number, a label type), since they are what scikit-learn's own estimators raise for the same
+# input; messages of sgdswift's own checks (and of sgdswift's Network under the estimators) must name the
+# argument.
+SKLEARN_MESSAGES = tuple(re.compile(pattern) for pattern in (
+    r"Expected 2D array, got", r"Found array with dim \d", r"Found array with 0 (sample|feature)",
+    r"Found input variables with inconsistent numbers of samples", r"Input (X |y )?contains",
+    r"could not convert string to float", r"Complex data not supported", r"Unknown label type",
+    r"Mix (of label input types|type of y)", r"is not fitted yet", r"inhomogeneous shape",
+    r"float\(\) argument must be a string or a (real )?number", r"Input should have at least 1 dimension",
+    r"y should be a 1d array", r"Classification metrics can't handle a mix of", r"\by_true\b",
+    r"dtype='numeric' is not compatible with arrays of bytes/strings", r"requires y to be passed",
+    # type_of_target's np.unique on an object array of str and numbers (scikit-learn's own MLPs say the same)
+    r"'<' not supported between instances of '(str|int|float|NoneType)' and '(str|int|float|NoneType)'"))
+
+LABEL_POOLS = {"int": [0, 1, 2, 3], "neg": [-7, 5, 2**40, -1], "str": ["a", "b", "yes", "no"], "bool": [False, True],
+               "float": [0.0, 1.0, 2.0, -3.0]}
+
+
+@dataclass
+class EstData:
+    code: str
+    expect: str  # OK / ERROR / EITHER
+    names: tuple = ()
+    labels: Optional[list] = None  # the distinct labels of a valid classification y
+    multilabel: int = 0  # the number of labels of a valid indicator matrix
+    columns: int = 1  # the number of regression targets
+
+
+def est_params(draw, safe: bool) -> dict:
+    """Constructor keyword arguments {name: (code, validity)}; `safe`: only valid values that train cleanly."""
+    def options(name: str) -> list:
+        valid = [(c, v) for c, v in EST_PARAMS[name] if v is True and not (safe and (name, c) in EST_RISKY)]
+        return valid if safe else valid * 2 + EST_PARAMS[name]
+    kwargs = {name: pick(draw, [o for o in EST_PARAMS[name] if o[1] is True][:4] * 3 + ([] if safe else EST_PARAMS[name]))
+              for name in ("hidden_layer_sizes", "max_iter")}
+    for name in subset(draw, EST_OTHER_PARAMS, 0, 4):
+        kwargs[name] = pick(draw, options(name))
+    return kwargs
+
+
+def est_param_expectation(kwargs: dict, incremental: bool) -> tuple:
+    """(invalid names, either?) for constructor arguments used by fit/partial_fit."""
+    invalid = [name for name, (_, valid) in kwargs.items() if valid is False]
+    either = any(valid is None for _, valid in kwargs.values())
+    early = kwargs.get("early_stopping", ("False",))[0] == "True"
+    if early and kwargs.get("validation_fraction", ("0.1",))[0] == "0.0":
+        invalid += ["validation_fraction", "early_stopping"]
+    if early and incremental:
+        invalid.append("early_stopping")
+    return invalid, either
+
+
+def est_x(draw, rows: int, features: int, need_rows: bool = True, need_features: bool = True) -> tuple:
+    """(ArrayValue, validity) for X: `rows` rows when y has them (need_rows), `features` columns when the
+    estimator is fitted (need_features); any other non-empty 2-D table of finite numbers otherwise."""
+    if pick(draw, (False, True)):
+        x = array_values(draw, (rows, features), profiles=["small", "ints", "unit", "tiny"],
+                         dtypes=sorted(REAL_DTYPES), allow_junk=False)
+    else:
+        r = pick(draw, [rows] * 4 + [0, rows + 2])  # (y's wrong row counts are rows - 1, + 1, + 3, + 4)
+        c = pick(draw, [features] * 5 + [0, features + 1])
+        x = array_values(draw, pick(draw, [(r, c)] * 6 + [(r * c,), (r, c, 1), ()]))
+    if x.container == "junk" or x.array is None:
+        return x, ERROR
+    array = x.array
+    if array.dtype.kind in "USO" and not x.real:
+        return x, EITHER  # strings or objects: what float() makes of them decides
+    if not x.real:
+        return x, ERROR  # complex
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        return x, ERROR
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(array.astype(np.float64)).all()
+    if not finite:
+        return x, ERROR
+    return x, OK if ((array.shape[0] == rows or not need_rows) and
+                     (array.shape[1] == features or not need_features)) else ERROR
+
+
+def est_y_classifier(draw, rows: int) -> EstData:
+    rng = np.random.default_rng(integer(draw, 0, 2**32 - 1))
+    kind = pick(draw, ["labels"] * 6 + ["multilabel"] * 2 + ["column", "multioutput", "continuous", "nonfinite",
+                                                            "mixed", "wrong_rows", "generic", "none"])
+    if kind in ("labels", "column", "wrong_rows", "mixed"):
+        pool = pick(draw, sorted(LABEL_POOLS))
+        classes = LABEL_POOLS[pool][:pick(draw, [1, 2, 2, 3, 4])]
+        n = rows if kind != "wrong_rows" else max(rows + pick(draw, [-1, 1, 3]), 0)
+        picks = [classes[i] for i in rng.integers(0, len(classes), size=n)]
+        if kind == "mixed" and n:
+            picks[rng.integers(0, n)] = pick(draw, [7, "z", 1.5, None])
+            array = np.array(picks, dtype=object)  # (as a list, NumPy would make strings of them all)
+            return EstData(lit(array), ERROR, ("y",))
+        array = np.array(picks, dtype=object if pool == "str" and pick(draw, (False, True)) else None)
+        if pool == "str" and array.dtype == object and n == 0:
+            array = np.array([], dtype=object)
+        if kind == "column":
+            array = array.reshape(-1, 1)
+        code = pick(draw, [wrap(lit(array), pick(draw, LAYOUTS) if array.dtype.kind in "biuf" else "C", array.ndim),
+                           repr(array.tolist())])
+        labels = sorted(set(array.reshape(-1).tolist()))
+        if kind == "wrong_rows":
+            return EstData(code, ERROR, ("y", "X"))
+        return EstData(code, OK if len(labels) >= 2 else ERROR, ("y", "classes"), labels=labels)
+    if kind in ("multilabel", "multioutput"):
+        width = pick(draw, [2, 3])
+        top = 2 if kind == "multilabel" else 3
+        array = rng.integers(0, top, size=(rows, width)).astype(pick(draw, ["int64", "bool", "float64", "uint8"])
+                                                                if kind == "multilabel" else "int64")
+        code = pick(draw, [wrap(lit(array), pick(draw, LAYOUTS), 2), repr(array.tolist())])
+        if kind == "multioutput" and (array > 1).any():
+            # three values or more: multiclass-multioutput, refused; two values other than 0/1: scikit-learn's
+            # type_of_target still calls it multilabel-indicator (its values are not checked), so either
+            return EstData(code, ERROR if len(np.unique(array)) > 2 else EITHER, ("y",))
+        return EstData(code, OK, ("y",), multilabel=width)
+    if kind == "continuous":
+        array = rng.normal(size=rows).astype(pick(draw, ["float64", "float32"]))
+        return EstData(lit(array), ERROR if rows else EITHER, ("y",))
+    if kind == "nonfinite":
+        array = rng.integers(0, 2, size=rows).astype(np.float64)
+        if rows:
+            array[rng.integers(0, rows)] = pick(draw, [np.nan, np.inf, -np.inf])
+        return EstData(lit(array), ERROR, ("y",))
+    if kind == "generic":
+        value = array_values(draw, pick(draw, [(rows,), (rows, 2), (rows + 1,), ()]))
+        return EstData(value.code, EITHER, ("y", "classes"))
+    return EstData("None", ERROR, ("y",))
+
+
+def est_y_regressor(draw, rows: int) -> EstData:
+    rng = np.random.default_rng(integer(draw, 0, 2**32 - 1))
+    kind = pick(draw, ["dense"] * 6 + ["huge", "nonfinite", "wrong_rows", "complex", "str", "deep", "generic",
+                                       "none"])
+    columns = pick(draw, [1, 1, 2, 3])
+    shape = pick(draw, [(rows,), (rows, columns)]) if columns == 1 else (rows, columns)
+    if kind in ("dense", "huge", "nonfinite"):
+        profile = {"dense": pick(draw, ["small", "ints", "unit", "tiny"]), "huge": "huge"}.get(kind)
+        profile = profile or pick(draw, ["nan", "inf"])
+        value = array_values(draw, shape, profiles=[profile], dtypes=sorted(REAL_DTYPES), allow_junk=False)
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(np.asarray(value.array, dtype=np.float64)).all()
+        return EstData(value.code, OK if finite else ERROR, ("y",), columns=columns)
+    if kind == "wrong_rows":
+        array = rng.normal(size=(max(rows + pick(draw, [-1, 1, 4]), 0),) + shape[1:])
+        return EstData(lit(array), ERROR, ("y", "X"))
+    if kind == "complex":
+        return EstData(lit(rng.normal(size=shape) + 1j), ERROR, ("y",))
+    if kind == "str":
+        return EstData(lit(rng.normal(size=shape).astype(str)), EITHER, ("y",), columns=columns)
+    if kind == "deep":
+        return EstData(lit(rng.normal(size=(rows, columns, 2))), ERROR, ("y",))
+    if kind == "generic":
+        return EstData(array_values(draw, pick(draw, [(rows,), (rows, 2), (rows + 1,), ()])).code, EITHER, ("y",))
+    return EstData("None", ERROR, ("y",))
+
+
+def est_combine(*parts: tuple) -> tuple:
+    """(expect, names) from (validity, names) pairs: any ERROR -> ERROR naming any non-OK part's names."""
+    if any(validity == ERROR for validity, _ in parts):
+        names = tuple(dict.fromkeys(n for validity, group in parts if validity != OK for n in group))
+        return ERROR, names
+    if any(validity == EITHER for validity, _ in parts):
+        return EITHER, tuple(dict.fromkeys(n for validity, group in parts if validity != OK for n in group))
+    return OK, ()
+
+
+def est_verify(est: Any, X: Any, classifier: bool, classes: Optional[list], multilabel: int, columns: int) -> Optional[str]:
+    """What must hold of a fitted estimator and valid X: shapes, labels ⊆ classes_, probabilities, finite
+    parameters, and a pickle round trip that predicts identically."""
+    import pickle
+    network = est.network_
+    if not np.isfinite(network.parameters).all():
+        return "non-finite parameters after a fit that did not raise"
+    rows = np.asarray(X).shape[0]
+    with np.errstate(all="ignore"):
+        tame = moderate(np.asarray(X, dtype=np.float64)) and moderate(network.parameters, 1e3)
+    predicted = est.predict(X)
+    if classifier:
+        got = list(est.classes_.tolist())
+        if multilabel:
+            if got != list(range(multilabel)):
+                return f"classes_ {got} for a {multilabel}-label indicator target"
+            if predicted.shape != (rows, multilabel) or not np.isin(predicted, (0, 1)).all():
+                return f"multilabel predict: shape {predicted.shape} or values not 0/1"
+        else:
+            if classes is not None and got != classes:
+                return f"classes_ {got}, expected {classes}"
+            if predicted.shape != (rows,) or not set(predicted.tolist()) <= set(got):
+                return f"predict: shape {predicted.shape} or labels {sorted(set(map(repr, predicted.tolist())))} not in classes_ {got}"
+        proba = est.predict_proba(X)
+        if proba.shape != (rows, len(got)):
+            return f"predict_proba: shape {proba.shape}, expected {(rows, len(got))}"
+        seen = proba[~np.isnan(proba)]
+        if ((seen < 0) | (seen > 1)).any():
+            return "predict_proba: values outside [0, 1]"
+        if tame:
+            if not np.isfinite(proba).all():
+                return "predict_proba: non-finite for moderate X and parameters"
+            tolerance = 1e-4 if proba.dtype == np.float32 else 1e-9
+            if not multilabel and not np.allclose(proba.sum(axis=1), 1.0, rtol=0, atol=tolerance):
+                return f"predict_proba: rows sum to {proba.sum(axis=1)}"
+    else:
+        expected_shape = (rows,) if columns == 1 else (rows, columns)
+        if predicted.shape != expected_shape:
+            return f"predict: shape {predicted.shape}, expected {expected_shape}"
+        if tame and not np.isfinite(predicted).all():
+            return "predict: non-finite output for moderate X and parameters"
+    copy = pickle.loads(pickle.dumps(est))
+    again = copy.predict(X)
+    if again.dtype != predicted.dtype or again.tobytes() != predicted.tobytes():
+        return "a pickle round trip predicts differently"
+    if classifier and copy.predict_proba(X).tobytes() != est.predict_proba(X).tobytes():
+        return "a pickle round trip gives other probabilities"
+    return None
+
+
+def est_snapshot(ns: dict) -> None:
+    est = ns.get("est")
+    ns["__est_state"] = est_state(est) if est is not None else None
+
+
+def est_state(est: Any) -> tuple:
+    network = getattr(est, "network_", None)
+    params = est.get_params(deep=False)  # set_params before the call is not part of what a refusal must keep
+    simple = {k: repr(v) for k, v in vars(est).items() if k != "network_" and k not in params}
+    return (sorted(vars(est)), id(network), None if network is None else network.parameters.tobytes(), simple)
+
+
+def est_refused_check(ns: dict) -> Optional[str]:
+    est = ns.get("est")
+    if est is None or ns.get("__est_state") is None:
+        return None
+    if est_state(est) != ns["__est_state"]:
+        return "a refused fit/partial_fit changed the estimator's attributes"
+    return None
+
+
+@st.composite
+def estimator_cases(draw) -> Case:
+    """sg.MLPClassifier / sg.MLPRegressor: fuzzed hyper-parameters, fit / partial_fit / predict /
+    predict_proba / score on fuzzed X and y, pickle round trips."""
+    classifier = pick(draw, (True, False))
+    name = "MLPClassifier" if classifier else "MLPRegressor"
+    if not HAVE_SKLEARN:
+        return Case("estimators", "", f"out = sg.{name}()", ERROR, (), (ImportError,))
+    rng = np.random.default_rng(integer(draw, 0, 2**32 - 1))
+    rows = pick(draw, [1, 2, 3, 4, 6, 10])
+    features = integer(draw, 1, 4)
+    action = pick(draw, ["fit"] * 5 + ["partial_fit"] * 3 + ["predict", "predict_proba", "score", "refit",
+                                                              "partial_again", "pickle", "unfitted"])
+    if action == "predict_proba" and not classifier:
+        action = "predict"
+    allowed = (sg.DivergenceError,)
+    setup = ["import pickle"]
+
+    def arguments(kwargs: dict) -> str:
+        return ", ".join(f"{key}={code}" for key, (code, _) in kwargs.items())
+
+    if action in ("fit", "partial_fit"):
+        kwargs = est_params(draw, safe=False)
+        incremental = action == "partial_fit"
+        invalid, either = est_param_expectation(kwargs, incremental)
+        x, xv = est_x(draw, rows, features, need_features=False)
+        y = est_y_classifier(draw, rows) if classifier else est_y_regressor(draw, rows)
+        setup += [f"est = sg.{name}({arguments(kwargs)})", f"X = {x.code}", f"y = {y.code}"]
+        extra = ""
+        classes_part = (OK, ())
+        expected_classes = y.labels
+        if incremental and classifier:
+            mode = pick(draw, ["given", "given", "superset", "none", "bad", "single"])
+            if mode == "none":
+                if not y.multilabel:
+                    classes_part = (ERROR, ("classes",))
+            else:
+                given = list(y.labels or LABEL_POOLS["int"][:2])
+                if mode == "superset":
+                    pool = [v for v in LABEL_POOLS["str" if any(isinstance(v, str) for v in given) else "int"]
+                            if v not in given]
+                    given += pool[:1]
+                elif mode == "bad":
+                    given = given[1:] if len(given) > 1 else [v + "_" if isinstance(v, str) else 99 for v in given]
+                    classes_part = (EITHER if y.multilabel else ERROR, ("classes", "y"))
+                elif mode == "single":
+                    given = given[:1]
+                    classes_part = (EITHER if y.multilabel else ERROR, ("classes", "y"))
+                extra = f", classes={given!r}"
+                if y.labels is not None and not y.multilabel:
+                    if mode in ("given", "superset"):
+                        expected_classes = sorted(set(given))
+                    if not set(y.labels) <= set(given):
+                        classes_part = (ERROR, ("classes", "y"))
+                    if y.expect == ERROR and len(y.labels) == 1 and len(set(given)) >= 2 and set(y.labels) <= set(given):
+                        y = EstData(y.code, OK, y.names, labels=y.labels)  # one class of several given: fine
+            if y.expect != OK and classes_part[0] == OK and mode == "none":
+                classes_part = (EITHER, ("classes",))
+        call = f"out = est.{action}(X, y{extra})"
+        if kwargs.get("early_stopping", ("False",))[0] == "True" and not incremental:
+            either = True  # the validation split needs enough rows (and for two classes, stratification)
+            invalid_either = ["validation_fraction", "early_stopping", "y", "X"]
+        else:
+            invalid_either = []
+        expect, names = est_combine((xv, ("X",)), (y.expect, y.names), classes_part,
+                                    (ERROR if invalid else (EITHER if either else OK),
+                                     tuple(invalid) + tuple(n for n, (_, v) in kwargs.items() if v is None)
+                                     + tuple(invalid_either)))
+        if expect == ERROR and not invalid and any(v is None for _, v in kwargs.values()):
+            names += tuple(n for n, (_, v) in kwargs.items() if v is None)
+        labels, multilabel, columns = expected_classes, y.multilabel, y.columns
+
+        def check(ns: dict) -> Optional[str]:
+            if ns["out"] is not ns["est"]:
+                return f"{action} did not return the estimator"
+            est = ns["est"]
+            if not incremental and est.n_iter_ > int(eval(kwargs["max_iter"][0], {"np": np})):  # noqa: S307
+                return f"n_iter_ {est.n_iter_} > max_iter"
+            return est_verify(est, ns["X"], classifier, labels if expect == OK else None, multilabel, columns)
+        return Case("estimators", "\n".join(setup), call, expect, names, allowed, check, unchanged=False,
+                    messages=SKLEARN_MESSAGES, prepare=est_snapshot, refused=est_refused_check)
+
+    # a fitted estimator (valid, safe hyper-parameters; clean data), then one call on it
+    kwargs = est_params(draw, safe=True)
+    X0 = rng.normal(size=(max(rows, 4), features))
+    if classifier:
+        pool = LABEL_POOLS[pick(draw, sorted(LABEL_POOLS))]
+        count = min(pick(draw, [2, 2, 3]), len(pool))
+        y0 = np.array([pool[i % count] for i in range(len(X0))])
+        classes0 = sorted(set(y0.tolist()))
+    else:
+        columns0 = pick(draw, [1, 2])
+        y0 = rng.normal(size=(len(X0),) if columns0 == 1 else (len(X0), columns0))
+    setup += [f"est = sg.{name}({arguments(kwargs)})", f"X0 = {lit(X0)}", f"y0 = {lit(y0)}"]
+    if action == "unfitted":
+        method = pick(draw, ["predict", "score", "predict_proba"] if classifier else ["predict", "score"])
+        call = f"out = est.{method}(X0{', y0' if method == 'score' else ''})"
+        return Case("estimators", "\n".join(setup), call, ERROR, ("est",), messages=SKLEARN_MESSAGES, unchanged=False)
+    first = pick(draw, ["fit", "partial_fit"])
+    setup.append(f"est.{first}(X0, y0{', classes=' + repr(classes0) if first == 'partial_fit' and classifier else ''})")
+    setup.append("net = est.network_")
+    if action == "pickle":
+        call = "copy = pickle.loads(pickle.dumps(est))\nout = copy"
+        again = pick(draw, (False, True))
+
+        def check(ns: dict) -> Optional[str]:
+            est, copy = ns["est"], ns["copy"]
+            if copy.get_params().keys() != est.get_params().keys():
+                return "a pickle round trip changed the parameters"
+            problem = est_verify(copy, X0, classifier, classes0 if classifier else None, 0,
+                                 1 if classifier or y0.ndim == 1 else y0.shape[1])
+            if problem or not again:
+                return problem
+            try:
+                est.partial_fit(X0, y0)
+                copy.partial_fit(X0, y0)
+            except sg.DivergenceError:
+                return None
+            if est.network_.parameters.tobytes() != copy.network_.parameters.tobytes():
+                return "after a pickle round trip, partial_fit continues differently from the original"
+            return None
+        return Case("estimators", "\n".join(setup), call, OK, (), allowed, check, unchanged=False)
+    x, xv = est_x(draw, rows, features, need_rows=action not in ("predict", "predict_proba"))
+    setup.append(f"X = {x.code}")
+    if action in ("predict", "predict_proba"):
+        expect, names = est_combine((xv, ("X",)))
+        call = f"out = est.{action}(X)"
+        columns = 1 if classifier or y0.ndim == 1 else y0.shape[1]
+
+        def check(ns: dict) -> Optional[str]:
+            return est_verify(ns["est"], ns["X"], classifier, None, 0, columns)
+        return Case("estimators", "\n".join(setup), call, expect, names, (), check, unchanged=True,
+                    messages=SKLEARN_MESSAGES)
+    y = est_y_classifier(draw, rows) if classifier else est_y_regressor(draw, rows)
+    setup.append(f"y = {y.code}")
+    if action == "score":
+        # accuracy/R² of any y of the right rows: labels outside classes_ just score lower
+        yv = ERROR if "wrong_rows" in y.names or "X" in y.names or y.code == "None" else (
+            OK if y.expect == OK and (y.labels is not None and same_kind(y.labels, classes0) if classifier else y.columns == (1 if y0.ndim == 1 else
+                                                                                          y0.shape[1])) else EITHER)
+        expect, names = est_combine((xv, ("X",)), (yv, ("y",)))
+
+        def check(ns: dict) -> Optional[str]:
+            score = ns["out"]
+            if not isinstance(score, float):
+                return f"score returned {type(score).__name__}"
+            if classifier and not 0 <= score <= 1:
+                return f"accuracy {score} outside [0, 1]"
+            if not classifier and score > 1 + 1e-12:
+                return f"R² {score} > 1"
+            return None
+        return Case("estimators", "\n".join(setup), "out = est.score(X, y)", expect, names, (), check,
+                    unchanged=True, messages=SKLEARN_MESSAGES)
+    # refit with warm_start, or partial_fit again: same classes / targets / features required
+    yv, ynames = y.expect, y.names
+    if classifier and y.labels is not None:  # labels of the right rows (one class alone is fine here)
+        if not set(y.labels) <= set(classes0) or (action == "refit" and set(y.labels) != set(classes0)):
+            yv, ynames = ERROR, ("y", "classes")
+        else:
+            yv = OK
+    elif classifier and yv == OK and y.multilabel:
+        yv, ynames = ERROR, ("y",)
+    if not classifier and yv == OK and y.columns != (1 if y0.ndim == 1 else y0.shape[1]):
+        yv, ynames = ERROR, ("y",)
+    if action == "refit":
+        hidden = pick(draw, [None, None, None, "(7,)"])
+        changes = "warm_start=True" + (f", hidden_layer_sizes={hidden}" if hidden else "")
+        same = hidden is None or eval(hidden) == tuple(est_hidden(kwargs))  # noqa: S307
+        call = f"est.set_params({changes})\nout = est.fit(X, y)"
+        expect, names = est_combine((xv, ("X",)), (yv, ynames),
+                                    (OK if same else ERROR, () if same else ("hidden_layer_sizes",)))
+        labels = classes0 if classifier else None
+    else:
+        call = "out = est.partial_fit(X, y)"
+        expect, names = est_combine((xv, ("X",)), (yv, ynames))
+        labels = classes0 if classifier else None
+    columns = 1 if classifier or y0.ndim == 1 else y0.shape[1]
+
+    def check(ns: dict) -> Optional[str]:
+        if ns["out"] is not ns["est"]:
+            return "did not return the estimator"
+        return est_verify(ns["est"], ns["X"], classifier, labels, 0, columns)
+    return Case("estimators", "\n".join(setup), call, expect, names, allowed, check, unchanged=True,
+                messages=SKLEARN_MESSAGES, prepare=est_snapshot, refused=est_refused_check)
+
+
+def same_kind(labels: list, classes: list) -> bool:
+    """Labels that scikit-learn's metrics compare with predictions of `classes` (strings only with strings)."""
+    return any(isinstance(v, str) for v in labels) == any(isinstance(v, str) for v in classes)
+
+
+def est_hidden(kwargs: dict) -> list:
+    value = eval(kwargs["hidden_layer_sizes"][0], {"np": np})  # noqa: S307
+    return [int(value)] if isinstance(value, (int, np.integer)) else [int(v) for v in value]
+
+
 TARGETS = {
     "constructor": (constructor_cases(), 2),
     "data": (data_cases(), 4),
@@ -1316,6 +1821,7 @@ TARGETS = {
     "threads": (thread_cases(), 1),
     "callbacks": (callback_cases(), 1),
     "sharing": (sharing_cases(), 1),
+    "estimators": (estimator_cases(), 1),
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -1390,6 +1896,8 @@ class Runner:
             net = ns.get("net")
             before = net.parameters.copy() if isinstance(net, sg.Network) else None
             ns["__before"] = before
+            if case.prepare is not None:
+                case.prepare(ns)
             try:
                 exec(compile(case.call, "<call>", "exec"), ns)  # noqa: S102
                 self.sink.seek(0)
@@ -1406,11 +1914,15 @@ class Runner:
             return
         if case.check is not None:
             try:
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                with warnings.catch_warnings(), np.errstate(all="ignore"), \
+                        contextlib.redirect_stdout(self.sink), contextlib.redirect_stderr(self.sink):
                     warnings.simplefilter("ignore")
                     problem = case.check(ns)
             except Exception as error:  # noqa: BLE001
                 problem = f"checking the result raised {type(error).__name__}: {error}"
+            finally:
+                self.sink.seek(0)
+                self.sink.truncate()
             if problem:
                 self.fail(case, "wrong result", problem)
 
@@ -1437,14 +1949,28 @@ class Runner:
         if case.unchanged and before is not None and isinstance(net, sg.Network) and \
                 net.parameters.tobytes() != before.tobytes():
             self.fail(case, "refused call changed the network", f"{type(error).__name__}: {error}", error)
+        if case.refused is not None:
+            problem = case.refused(ns)
+            if problem:
+                self.fail(case, "refused call changed the estimator", f"{problem} ({type(error).__name__}: {error})")
 
     def _check_message(self, case: Case, error: Exception) -> None:
         message = str(error)
         if not message.strip():
             self.fail(case, "empty message", f"{type(error).__name__} without a message", error)
-        elif case.names and case.expect != OK and not any(name.split("[")[0] in message for name in case.names):
+        elif case.names and case.expect != OK and not self._names(case, message):
             self.fail(case, "message lacks the argument",
                       f"{type(error).__name__}: {message} (expected one of {list(case.names)})", error)
+
+
+    @staticmethod
+    def _names(case: Case, message: str) -> bool:
+        if not case.messages:
+            return any(name.split("[")[0] in message for name in case.names)
+        if any(pattern.search(message) for pattern in case.messages):
+            return True
+        return any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(name.split('[')[0])}(?![A-Za-z0-9_])", message)
+                   for name in case.names)
 
 
 def main(argv: Optional[list] = None) -> int:

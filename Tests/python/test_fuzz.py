@@ -25,7 +25,7 @@ SEED = int(os.environ.get("SGDSWIFT_FUZZ_SEED", "0"))
 # Relative share of the budget per target (the driver's TARGETS weights, kept here so that collecting
 # this file needs neither hypothesis nor the driver).
 WEIGHTS = {"constructor": 2, "data": 4, "fit_options": 2, "optimizer": 2, "files": 1, "threads": 1, "callbacks": 1,
-           "sharing": 1}
+           "sharing": 1, "estimators": 1}
 
 
 def budget(target: str) -> int:

@@ -61,6 +61,7 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 ArrayLike = Any  # anything np.asarray reads as a 2-D table of numbers (lists, ndarrays, DataFrames, memmaps)
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+_MAX_LAYER_SIZE = 2**31 - 1  # as sgdswift.Network's sizes
 
 
 def _require_sklearn(name: str) -> None:
@@ -273,7 +274,11 @@ class _BaseMLP(BaseEstimator):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
             raise TypeError(f"hidden_layer_sizes: expected an int or a sequence of ints such as (100,), got "
                             f"{type(sizes).__name__} {sizes!r}")
-        return [_check_integer(size, f"hidden_layer_sizes[{i}]", 1) for i, size in enumerate(sizes)]
+        sizes = [_check_integer(size, f"hidden_layer_sizes[{i}]", 1) for i, size in enumerate(sizes)]
+        for i, size in enumerate(sizes):
+            if size > _MAX_LAYER_SIZE:
+                raise ValueError(f"hidden_layer_sizes[{i}]: expected an int from 1 to {_MAX_LAYER_SIZE}, got {size}")
+        return sizes
 
     def _check_params(self) -> None:
         _check_option(self.activation, "activation", list(_ACTIVATIONS))
@@ -294,6 +299,8 @@ class _BaseMLP(BaseEstimator):
                 (isinstance(self.random_state, numbers.Integral) and not isinstance(self.random_state, bool))):
             raise TypeError(f"random_state: expected None, an int or a numpy.random.RandomState, got "
                             f"{type(self.random_state).__name__} {self.random_state!r}")
+        if isinstance(self.random_state, numbers.Integral) and not 0 <= self.random_state < 2**32:
+            raise ValueError(f"random_state: expected an int from 0 to 2**32 - 1, got {self.random_state}")
         _check_real(self.tol, "tol", 0.0)
         if isinstance(self.verbose, (bool, np.bool_)):
             pass
@@ -328,11 +335,16 @@ class _BaseMLP(BaseEstimator):
         gives the same initial weights as sklearn.neural_network."""
         factor = 2.0 if self.activation == "logistic" else 6.0
         parameters = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            bound = np.sqrt(factor / (fan_in + fan_out))
-            weights = random_state.uniform(-bound, bound, (fan_in, fan_out))
-            biases = random_state.uniform(-bound, bound, fan_out)
-            parameters.append((weights.astype(dtype, copy=False), biases.astype(dtype, copy=False)))
+        try:
+            for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+                bound = np.sqrt(factor / (fan_in + fan_out))
+                weights = random_state.uniform(-bound, bound, (fan_in, fan_out))
+                biases = random_state.uniform(-bound, bound, fan_out)
+                parameters.append((weights.astype(dtype, copy=False), biases.astype(dtype, copy=False)))
+        except MemoryError:
+            count = sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+            raise ValueError(f"hidden_layer_sizes: {sizes[1:-1]} needs {count:,} parameters "
+                             f"({count * 8 / 2**30:.1f} GiB to draw them), more memory than is available") from None
         return parameters
 
     def _fit(self, X: ArrayLike, y: ArrayLike, incremental: bool, classes: Optional[np.ndarray] = None) -> "_BaseMLP":
@@ -424,11 +436,14 @@ class _BaseMLP(BaseEstimator):
         schedule = None
         if self.solver == "sgd" and self.learning_rate != "constant":
             schedule = lambda epoch: self._current_lr  # noqa: E731 - read at each epoch's start
+        l2 = float(self.alpha) * (rows / batch_size)
+        if not np.isfinite(l2):
+            raise ValueError(f"alpha: {self.alpha!r} is too large: the network's L2 weight alpha·n/batch_size "
+                             f"overflows")
         self.n_iter_ = 0
         try:
             network.fit(X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule,
-                        shuffle=bool(self.shuffle), l2=float(self.alpha) * rows / batch_size, callbacks=[monitor],
-                        verbose=0)
+                        shuffle=bool(self.shuffle), l2=l2, callbacks=[monitor], verbose=0)
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
         if self.early_stopping:
@@ -615,7 +630,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if len(unknown):
                 raise ValueError(f"y: has classes {unknown.tolist()} not among classes_ {self.classes_.tolist()}")
         if self._target_type == "multilabel-indicator":
-            return X, np.asarray(y, dtype=X.dtype)
+            Y = np.asarray(y, dtype=X.dtype)
+            if not np.isin(Y, (0, 1)).all():
+                raise ValueError(f"y: a multilabel indicator matrix holds 0 and 1 only, got "
+                                 f"{Y[~np.isin(Y, (0, 1))][0].item()!r}")
+            return X, Y
         y = np.asarray(y)
         indices = np.searchsorted(self.classes_, y)
         if self._target_type == "binary":

@@ -147,7 +147,11 @@ class Optimizer:
                 raise ValueError(f"parameters[{i}]: must be C-contiguous and writable to be updated in place")
         converted = []
         for i, (p, g) in enumerate(zip(parameters, gradients)):
-            g = np.asarray(g)
+            try:
+                g = np.asarray(g)
+            except (ValueError, TypeError) as error:  # ragged nested lists and the like
+                raise ValueError(f"gradients[{i}]: expected an array of shape {p.shape}, got {type(g).__name__} "
+                                 f"that is not one ({error})") from None
             if g.shape != p.shape:
                 raise ValueError(f"gradients[{i}]: expected shape {p.shape} like parameters[{i}], got {g.shape}")
             if g.dtype.kind not in "biuf":

@@ -77,7 +77,8 @@ class CosineAnnealing(Schedule):
     def __call__(self, epoch: int, initial_lr: float) -> float:
         if epoch >= self.epochs:
             return self.min_lr
-        return self.min_lr + (initial_lr - self.min_lr) * (1 + math.cos(math.pi * epoch / self.epochs)) / 2
+        weight = (1 + math.cos(math.pi * epoch / self.epochs)) / 2  # from 1 down to 0
+        return weight * initial_lr + (1 - weight) * self.min_lr  # never beyond either end: no overflow
 
 
 class ReduceOnPlateau(Schedule):
