@@ -680,6 +680,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return float(np.mean(np.all((outputs > 0.5) == (Y_val > 0.5), axis=1)))
         return float(np.mean(np.argmax(outputs, axis=1) == Y_val))
 
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float:
+        """Mean accuracy of predict(X) against the true labels y (scikit-learn's ClassifierMixin.score)."""
+        labels = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
+        if labels.dtype == object:  # scikit-learn sorts the labels: a mix such as [True, None] is a TypeError there
+            kinds = {type(label).__name__ for label in labels.ravel().tolist()}
+            try:
+                sorted(set(labels.ravel().tolist()))
+            except TypeError:
+                raise ValueError(f"y: expected labels of one kind (all str or all numbers), got a mix of "
+                                 f"{sorted(kinds)}") from None
+        return super().score(X, y, sample_weight=sample_weight)
+
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels: shape (n_samples,) of classes_' dtype, or (n_samples, n_labels) 0/1 int64 for
         multilabel targets. X : array-like (n_samples, n_features)."""
