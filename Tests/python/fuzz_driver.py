@@ -1531,7 +1531,8 @@ def est_y_regressor(draw, rows: int) -> EstData:
     if kind == "deep":
         return EstData(lit(rng.normal(size=(rows, columns, 2))), ERROR, ("y",))
     if kind == "generic":
-        return EstData(array_values(draw, pick(draw, [(rows,), (rows, 2), (rows + 1,), ()])).code, EITHER, ("y",))
+        shape = pick(draw, [(rows,), (rows, 2), (rows + 1,), ()])
+        return EstData(array_values(draw, shape).code, EITHER, ("y",), columns=shape[1] if len(shape) == 2 else 1)
     return EstData("None", ERROR, ("y",))
 
 

@@ -72,6 +72,12 @@ def _require_sklearn(name: str) -> None:
 
 # ---- argument checks (run in fit, as scikit-learn's conventions ask: __init__ only stores) -----------
 
+def _require_targets(y: Any) -> None:
+    """scikit-learn's own messages for a missing y do not all name it; this one also says what its checks expect."""
+    if y is None:
+        raise ValueError("y: this estimator requires y to be passed, but the target y is None")
+
+
 def _check_real(value: Any, name: str, low: float, high: float = np.inf, low_open: bool = False,
                 high_open: bool = False, allow_inf: bool = False) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -350,6 +356,7 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X: ArrayLike, y: ArrayLike, incremental: bool, classes: Optional[np.ndarray] = None) -> "_BaseMLP":
         """Runs a fit or partial_fit; when it raises (bad input, sgdswift.DivergenceError, ...), the estimator's
         attributes are put back as they were (a warm-started network keeps the weights the error left)."""
+        _require_targets(y)
         saved = {key: list(value) if isinstance(value, list) else value for key, value in self.__dict__.items()}
         try:
             return self._fit_unguarded(X, y, incremental, classes)
@@ -581,6 +588,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             call will see (y may hold a subset). Not needed for multilabel indicator targets.
         Returns self.
         """
+        _require_targets(y)
         fitted = hasattr(self, "network_")
         if not fitted and classes is None and not type_of_target(y).startswith("multilabel"):
             raise ValueError("classes: must be passed on the first call to partial_fit (all labels, e.g. "
@@ -682,6 +690,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float:
         """Mean accuracy of predict(X) against the true labels y (scikit-learn's ClassifierMixin.score)."""
+        _require_targets(y)
         labels = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
         if labels.dtype == object:  # scikit-learn sorts the labels: a mix such as [True, None] is a TypeError there
             kinds = {type(label).__name__ for label in labels.ravel().tolist()}
@@ -769,7 +778,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             self._n_targets = targets
         elif targets != self._n_targets:
             raise ValueError(f"y: expected {self._n_targets} target column(s) as fitted, got {targets}")
-        return X, np.asarray(y, dtype=X.dtype).reshape(len(y), targets)
+        Y = np.asarray(y, dtype=X.dtype).reshape(len(y), targets)
+        if not np.isfinite(Y).all():  # finite in y's dtype, beyond the network's (float32)
+            raise ValueError(f"y: values beyond the range of {X.dtype} (the network's dtype, from X), e.g. "
+                             f"{np.asarray(y).ravel()[~np.isfinite(Y.ravel())][0]!r}")
+        return X, Y
 
     def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray) -> float:
         """R² on the held-out rows (uniform average over outputs), NaN for non-finite outputs."""
@@ -777,6 +790,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if not np.isfinite(outputs).all():
             return float("nan")
         return float(r2_score(Y_val, outputs))
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float:
+        """R² of predict(X) against the true values y (scikit-learn's RegressorMixin.score)."""
+        _require_targets(y)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets, shape (n_samples,) for one target, else (n_samples, n_targets); dtype of
