@@ -499,6 +499,7 @@ def test_pipeline_grid_search_cross_validation():
 @pytest.mark.parametrize("parameters, error, message", [
     (dict(alpha=-1.0), ValueError, r"alpha: expected a float in \[0, inf\), got -1.0"),
     (dict(alpha="big"), TypeError, r"alpha: expected a float, got str 'big'"),
+    (dict(alpha=2**1100), ValueError, r"alpha: expected a finite float, got inf"),  # an int beyond float range
     (dict(solver="lbfgs"), ValueError, r"solver: expected one of \['sgd', 'adam'\], got 'lbfgs' \(lbfgs is not"),
     (dict(activation="softmax"), ValueError, r"activation: expected one of \['identity', 'logistic', 'tanh', "
                                              r"'relu'\], got 'softmax'"),

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _core  # type: ignore[attr-defined]  # the C extension, without a stub
 from .callbacks import Callback, EpochPrinter, ProgressBar
-from .optim import SGD, Optimizer, _real
+from .optim import SGD, Optimizer, _as_float, _real
 from .schedules import Schedule
 
 _DTYPES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
@@ -486,13 +486,8 @@ class Network:
         def learning_rate(epoch: int) -> float:
             assert schedule is not None  # only called with a schedule
             value = schedule(epoch, initial_lr) if isinstance(schedule, Schedule) else schedule(epoch)
-            rate = math.nan
-            if not isinstance(value, bool) and isinstance(value, numbers.Real):
-                try:
-                    rate = float(value)
-                except OverflowError:  # an int beyond float's range
-                    rate = math.inf
-            if not (math.isfinite(rate) and rate >= 0):
+            rate = _as_float(value)
+            if rate is None or not (math.isfinite(rate) and rate >= 0):
                 raise ValueError(f"schedule: expected a finite learning rate ≥ 0 for epoch {epoch}, got {value!r}")
             return rate
 

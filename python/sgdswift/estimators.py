@@ -25,7 +25,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from ._network import Network, load
-from .optim import SGD, Adam, Optimizer
+from .optim import SGD, Adam, Optimizer, _as_float
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -80,9 +80,10 @@ def _require_targets(y: Any) -> None:
 
 def _check_real(value: Any, name: str, low: float, high: float = np.inf, low_open: bool = False,
                 high_open: bool = False, allow_inf: bool = False) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    converted = _as_float(value)
+    if converted is None:
         raise TypeError(f"{name}: expected a float, got {type(value).__name__} {value!r}")
-    value = float(value)
+    value = converted
     if np.isnan(value) or (np.isinf(value) and not allow_inf):
         raise ValueError(f"{name}: expected a finite float, got {value!r}")
     if value < low or (low_open and value == low) or value > high or (high_open and value == high):

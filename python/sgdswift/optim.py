@@ -23,15 +23,21 @@ from . import _core  # type: ignore[attr-defined]  # the C extension, without a 
 _DTYPE_CODES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
 
 
+def _as_float(value: Any) -> Optional[float]:
+    """A real number (not a bool) as a float, an int beyond float's range as ±inf (float() would raise
+    OverflowError); None for anything else."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *, include_low: bool = True,
           include_high: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a finite number, got {value!r}")
-    try:
-        converted = float(value)
-    except OverflowError:  # an int beyond float's range
-        converted = math.inf
-    if not math.isfinite(converted):
+    converted = _as_float(value)
+    if converted is None or not math.isfinite(converted):
         raise TypeError(f"{name}: expected a finite number, got {value!r}")
     value = converted
     if value < low or (value == low and not include_low) or value > high or (value == high and not include_high):
