@@ -79,10 +79,7 @@ extension Network {
     public func validate(_ x: Matrix<T>, _ y: Targets<T>?, name: String = "X", targetName: String = "Y") throws {
         try require(x.columns == inputCount,
                     "\(name): expected \(inputCount) columns (the network's inputs), got \(x.columns)")
-        if let i = firstNonFinite(x.base, count: x.count) {
-            throw CoreError.invalidArgument(
-                "\(name): contains \(x.base[i].isNaN ? "NaN" : "infinity") at row \(i / x.columns), column \(i % x.columns)")
-        }
+        try requireFinite(x, name)
         guard let y else { return }
         try require(y.rows == x.rows, "\(targetName): expected \(x.rows) rows (as many as \(name)), got \(y.rows)")
         switch y {
@@ -98,10 +95,7 @@ extension Network {
         case .dense(let values):
             try require(values.columns == outputCount,
                         "\(targetName): expected \(outputCount) columns (the network's outputs), got \(values.columns)")
-            if let i = firstNonFinite(values.base, count: values.count) {
-                throw CoreError.invalidArgument(
-                    "\(targetName): contains \(values.base[i].isNaN ? "NaN" : "infinity") at row \(i / values.columns), column \(i % values.columns)")
-            }
+            try requireFinite(values, targetName)
             let (smallest, largest) = extremes(values.base, count: values.count)
             if loss == .binaryCrossEntropy, smallest < 0 || largest > 1 {
                 let i = (0..<values.count).first { !(0...1).contains(values.base[$0]) }!
@@ -114,6 +108,13 @@ extension Network {
                     "\(targetName): cross_entropy targets must be non-negative, got \(values.base[i]) at row \(i / values.columns)")
             }
         }
+    }
+
+    /// Throws, naming the first NaN or infinity of m (a C-contiguous matrix) and where it is.
+    private func requireFinite(_ m: Matrix<T>, _ name: String) throws {
+        guard let i = firstNonFinite(m.base, count: m.count) else { return }
+        throw CoreError.invalidArgument(
+            "\(name): contains \(m.base[i].isNaN ? "NaN" : "infinity") at row \(i / m.columns), column \(i % m.columns)")
     }
 
     /// Rows start..<start+count of `selection` and their targets: views for a range, copies gathered

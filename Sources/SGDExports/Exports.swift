@@ -161,7 +161,7 @@ public func exportGetThreadCount() -> Int64 { Int64(WorkerPool.shared.threadCoun
 
 @_cdecl("sgd_set_thread_count")
 public func exportSetThreadCount(_ count: Int64) {
-    WorkerPool.shared.threadCount = Int(clamping: min(max(count, 1), Int64(WorkerPool.maximumThreads)))
+    WorkerPool.shared.threadCount = Int(clamping: count)  // the pool clamps to 1...maximumThreads
 }
 
 @_cdecl("sgd_max_threads")

@@ -227,24 +227,17 @@ def cast(data: np.ndarray, dtype: str, rng: np.random.Generator) -> np.ndarray:
         return data.astype(dtype)
 
 
+# How each memory layout is made from a C-ordered array expression {e} (helpers defined in the cases'
+# preamble); "strided" views skip every other element along the first or the last axis.
+LAYOUT_EXPRESSIONS = {"F": "fortran({e})", "strided0": "strided({e}, 0)", "strided1": "strided({e}, {last})",
+                      "reversed": "reversed_rows({e})", "readonly": "ro({e})", "readonly_F": "ro(fortran({e}))",
+                      "unaligned": "unaligned({e})"}
+
+
 def wrap(expression: str, layout: str, ndim: int) -> str:
     if ndim == 0 or layout == "C":
         return expression
-    if layout == "F":
-        return f"fortran({expression})"
-    if layout == "strided0":
-        return f"strided({expression}, 0)"
-    if layout == "strided1":
-        return f"strided({expression}, {ndim - 1})"
-    if layout == "reversed":
-        return f"reversed_rows({expression})"
-    if layout == "readonly":
-        return f"ro({expression})"
-    if layout == "readonly_F":
-        return f"ro(fortran({expression}))"
-    if layout == "unaligned":
-        return f"unaligned({expression})"
-    raise AssertionError(layout)
+    return LAYOUT_EXPRESSIONS[layout].format(e=expression, last=ndim - 1)
 
 
 @dataclass
