@@ -508,6 +508,7 @@ def test_pipeline_grid_search_cross_validation():
     (dict(batch_size="big"), ValueError, r"batch_size: expected 'auto' or an int >= 1, got 'big'"),
     (dict(batch_size=0), ValueError, r"batch_size: expected an int >= 1, got 0"),
     (dict(max_iter=1.5), TypeError, r"max_iter: expected an int, got float 1.5"),
+    (dict(max_iter=2**63), ValueError, r"max_iter: expected an int from 1 to 1000000, got 9223372036854775808"),
     (dict(learning_rate_init=0.0), ValueError, r"learning_rate_init: expected a float in \(0, inf\), got 0.0"),
     (dict(momentum=1.5), ValueError, r"momentum: expected a float in \[0, 1\], got 1.5"),
     (dict(beta_2=1.0), ValueError, r"beta_2: expected a float in \[0, 1\), got 1.0"),

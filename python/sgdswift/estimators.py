@@ -24,7 +24,7 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ._network import Network, load
+from ._network import _MAX_EPOCHS, Network, load
 from .optim import SGD, Adam, Optimizer, _as_float
 
 try:
@@ -92,11 +92,13 @@ def _check_real(value: Any, name: str, low: float, high: float = np.inf, low_ope
     return value
 
 
-def _check_integer(value: Any, name: str, low: int) -> int:
+def _check_integer(value: Any, name: str, low: int, high: Optional[int] = None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
     if value < low:
         raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name}: expected an int from {low} to {high}, got {value!r}")
     return int(value)
 
 
@@ -300,7 +302,7 @@ class _BaseMLP(BaseEstimator):
         _check_option(self.learning_rate, "learning_rate", ["constant", "invscaling", "adaptive"])
         _check_real(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
         _check_real(self.power_t, "power_t", 0.0)
-        _check_integer(self.max_iter, "max_iter", 1)
+        _check_integer(self.max_iter, "max_iter", 1, _MAX_EPOCHS)  # one Network.fit call trains them all
         _check_bool(self.shuffle, "shuffle")
         if not (self.random_state is None or isinstance(self.random_state, np.random.RandomState) or
                 (isinstance(self.random_state, numbers.Integral) and not isinstance(self.random_state, bool))):
