@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 import os
 import secrets
 import tempfile
@@ -11,12 +10,13 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core  # type: ignore[attr-defined]  # the C extension, without a stub
+from . import _core
 from .callbacks import Callback, EpochPrinter, ProgressBar
-from .optim import SGD, Optimizer, _as_float, _real
+from ._checks import DTYPES, INT64_MAX, MAX_EPOCHS, as_float, integer, numeric_array, real
+from ._checks import name as check_name
+from .optim import SGD, Optimizer
 from .schedules import Schedule
 
-_DTYPES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
 _FILE_FORMAT = "sgdswift.Network"
 _FILE_VERSION = 1
 # The columns of the core's epoch records (sgd_epoch_record), as history keys.
@@ -167,41 +167,6 @@ def _reports_batches(callback: Any) -> bool:
     return callable(getattr(callback, "on_batch_end", None)) and hook is not Callback.on_batch_end
 
 
-# Sizes handed to the core: far beyond any real use, and safe from overflow in C and Swift.
-_COUNTER_LIMIT = 2**62
-_INT64_MAX = 2**63 - 1
-# One fit call records every epoch (48 bytes plus 8 per layer each), allocated up front: call fit
-# again to train longer.
-_MAX_EPOCHS = 10**6
-
-
-def _check_int(value: Any, name: str, minimum: int, maximum: int = _COUNTER_LIMIT) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if not minimum <= value <= maximum:
-        raise ValueError(f"{name}: expected an int between {minimum} and {maximum}, got {value}")
-    return value
-
-
-def _check_name(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name}: expected a name (str), got {type(value).__name__} {value!r}")
-    if "\0" in value:
-        raise ValueError(f"{name}: expected a name, got {value!r} (it contains a NUL character)")
-    return value
-
-
-def _as_array(value: Any, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name}: expected an array of numbers, got {type(value).__name__} ({error})") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected real numbers (float, int or bool), got dtype {array.dtype}")
-    return array
-
-
 class Network:
     """A multilayer perceptron trained by gradient descent in the Swift core.
 
@@ -222,19 +187,19 @@ class Network:
         if (isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray))
                 or (isinstance(sizes, np.ndarray) and sizes.ndim != 1)):
             raise TypeError(f"sizes: expected a sequence of layer sizes such as [784, 30, 10], got {type(sizes).__name__}")
-        sizes = [_check_int(size, f"sizes[{i}]", 1, 2**31 - 1) for i, size in enumerate(sizes)]
+        sizes = [integer(size, f"sizes[{i}]", 1, 2**31 - 1) for i, size in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"sizes: expected at least 2 layer sizes (inputs and outputs), got {sizes}")
-        names = {key: _check_name(value, key) for key, value in
+        names = {key: check_name(value, key) for key, value in
                  (("hidden", hidden), ("output", output), ("loss", loss), ("init", init))}
         try:
             self._dtype = np.dtype(dtype)
         except TypeError:
             raise TypeError(f"dtype: expected 'float32' or 'float64', got {dtype!r}") from None
-        if self._dtype not in _DTYPES:
+        if self._dtype not in DTYPES:
             raise ValueError(f"dtype: expected 'float32' or 'float64', got {self._dtype}")
-        self._seed = secrets.randbits(63) if seed is None else _check_int(seed, "seed", 0, 2**64 - 1)
-        self._core = _core.Network(_DTYPES[self._dtype], sizes, names["hidden"], names["output"], names["loss"],
+        self._seed = secrets.randbits(63) if seed is None else integer(seed, "seed", 0, 2**64 - 1)
+        self._core = _core.Network(DTYPES[self._dtype], sizes, names["hidden"], names["output"], names["loss"],
                                    names["init"], self._seed)
         self._sizes = sizes
         self._names = names
@@ -318,7 +283,7 @@ class Network:
     def _inputs(self, X: Any, name: str = "X") -> np.ndarray:
         """X as a C-contiguous (n, inputs) array of the network's dtype: the caller's own array when it
         already is one, else a converted copy."""
-        array = _as_array(X, name)
+        array = numeric_array(X, name)
         if array.ndim != 2 or array.shape[1] != self._sizes[0]:
             hint = " (for one sample use x.reshape(1, -1))" if array.ndim == 1 else ""
             raise ValueError(f"{name}: expected shape (n, {self._sizes[0]}), got {array.shape}{hint}")
@@ -326,7 +291,7 @@ class Network:
 
     def _targets(self, Y: Any, rows: int, name: str = "Y") -> np.ndarray:
         """Y as int64 class labels (n,) or as (n, outputs) values of the network's dtype."""
-        array = _as_array(Y, name)
+        array = numeric_array(Y, name)
         outputs = self._sizes[-1]
         if array.shape[:1] != (rows,):
             raise ValueError(f"{name}: expected {rows} rows (one per row of X), got shape {array.shape}")
@@ -438,14 +403,14 @@ class Network:
         Returns the History, also kept in `net.history`.
         """
         X, Y = self._data(X, Y)
-        epochs = _check_int(epochs, "epochs", 0, _MAX_EPOCHS)
+        epochs = integer(epochs, "epochs", 0, MAX_EPOCHS)
         optimizer = self._choose_optimizer(lr, optimizer)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle: expected True or False, got {shuffle!r}")
         if schedule is not None and not callable(schedule):
             raise TypeError(f"schedule: expected a schedule or a callable epoch -> lr, got {type(schedule).__name__}")
-        l2 = _real(l2, "l2")
-        clip_norm = 0.0 if clip_norm is None else _real(clip_norm, "clip_norm", include_low=False)
+        l2 = real(l2, "l2")
+        clip_norm = 0.0 if clip_norm is None else real(clip_norm, "clip_norm", include_low=False)
         if not isinstance(normalize_gradient, (bool, np.bool_)):
             raise TypeError(f"normalize_gradient: expected True or False, got {normalize_gradient!r}")
         if isinstance(verbose, bool):
@@ -453,7 +418,7 @@ class Network:
         if verbose not in (0, 1, 2):
             raise ValueError(f"verbose: expected 0, 1 or 2, got {verbose!r}")
         validation_X = validation_Y = None
-        split = _real(validation_split, "validation_split", 0, 1)
+        split = real(validation_split, "validation_split", 0, 1)
         if validation_data is not None:
             if split:
                 raise ValueError("validation_split: give validation_data or validation_split, not both")
@@ -468,7 +433,7 @@ class Network:
                                  f"validation rows")
             X, validation_X = X[:-held_out], X[-held_out:]  # row slices of C-ordered arrays: views, no copy
             Y, validation_Y = Y[:-held_out], Y[-held_out:]
-        batch_size = X.shape[0] if batch_size is None else _check_int(batch_size, "batch_size", 1)
+        batch_size = X.shape[0] if batch_size is None else integer(batch_size, "batch_size", 1)
         monitor = getattr(schedule, "monitor", None)
         if isinstance(monitor, str) and monitor.startswith("val_") and validation_X is None:
             raise ValueError(f"schedule: {type(schedule).__name__} watches {monitor!r}, which needs validation_data or "
@@ -486,7 +451,7 @@ class Network:
         def learning_rate(epoch: int) -> float:
             assert schedule is not None  # only called with a schedule
             value = schedule(epoch, initial_lr) if isinstance(schedule, Schedule) else schedule(epoch)
-            rate = _as_float(value)
+            rate = as_float(value)
             if rate is None or not (math.isfinite(rate) and rate >= 0):
                 raise ValueError(f"schedule: expected a finite learning rate ≥ 0 for epoch {epoch}, got {value!r}")
             return rate
@@ -525,7 +490,7 @@ class Network:
             return rate_set_by_a_callback()
 
         stream = self._fits
-        self._fits = min(self._fits + 1, _INT64_MAX)  # saturates: the count is saved as int64
+        self._fits = min(self._fits + 1, INT64_MAX)  # saturates: the count is saved as int64
         self.optimizer = optimizer
         for callback in callback_objects:
             if callable(getattr(callback, "on_train_begin", None)):
@@ -625,7 +590,7 @@ def load(path: PathLike) -> Network:
             raise ValueError(f"{path}: field {key!r} is not a string")
         return str(fields[key][()])
 
-    def integer(key: str, low: int = 0, high: int = _INT64_MAX) -> int:
+    def integer(key: str, low: int = 0, high: int = INT64_MAX) -> int:
         if fields[key].dtype.kind not in "iu" or fields[key].shape != ():
             raise ValueError(f"{path}: field {key!r} is not an integer")
         value = int(fields[key][()])

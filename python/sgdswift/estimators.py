@@ -24,8 +24,9 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ._network import _MAX_EPOCHS, Network, load
-from .optim import SGD, Adam, Optimizer, _as_float
+from ._network import Network, load
+from ._checks import MAX_EPOCHS, as_float
+from .optim import SGD, Adam, Optimizer
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -80,7 +81,7 @@ def _require_targets(y: Any) -> None:
 
 def _check_real(value: Any, name: str, low: float, high: float = np.inf, low_open: bool = False,
                 high_open: bool = False, allow_inf: bool = False) -> float:
-    converted = _as_float(value)
+    converted = as_float(value)
     if converted is None:
         raise TypeError(f"{name}: expected a float, got {type(value).__name__} {value!r}")
     value = converted
@@ -302,7 +303,7 @@ class _BaseMLP(BaseEstimator):
         _check_option(self.learning_rate, "learning_rate", ["constant", "invscaling", "adaptive"])
         _check_real(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
         _check_real(self.power_t, "power_t", 0.0)
-        _check_integer(self.max_iter, "max_iter", 1, _MAX_EPOCHS)  # one Network.fit call trains them all
+        _check_integer(self.max_iter, "max_iter", 1, MAX_EPOCHS)  # one Network.fit call trains them all
         _check_bool(self.shuffle, "shuffle")
         if not (self.random_state is None or isinstance(self.random_state, np.random.RandomState) or
                 (isinstance(self.random_state, numbers.Integral) and not isinstance(self.random_state, bool))):

@@ -12,45 +12,12 @@ state belongs to the parameters it first updated (a network, or a list of arrays
 from __future__ import annotations
 
 import json
-import math
-import numbers
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from . import _core  # type: ignore[attr-defined]  # the C extension, without a stub
-
-_DTYPE_CODES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
-
-
-def _as_float(value: Any) -> Optional[float]:
-    """A real number (not a bool) as a float, an int beyond float's range as ±inf (float() would raise
-    OverflowError); None for anything else."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-
-
-def _real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *, include_low: bool = True,
-          include_high: bool = False) -> float:
-    converted = _as_float(value)
-    if converted is None or not math.isfinite(converted):
-        raise TypeError(f"{name}: expected a finite number, got {value!r}")
-    value = converted
-    if value < low or (value == low and not include_low) or value > high or (value == high and not include_high):
-        interval = f"{'[' if include_low else '('}{low:g}, {high:g}{']' if include_high else ')'}"
-        raise ValueError(f"{name}: expected a number in {interval}, got {value!r}")
-    return value
-
-
-def _flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return bool(value)
-
+from . import _core
+from ._checks import DTYPES, flag, real
 
 class Optimizer:
     """Base class: hyper-parameters, and the state the core keeps for one set of parameters."""
@@ -63,8 +30,8 @@ class Optimizer:
         if not hasattr(type(self), "_rule"):
             raise TypeError(f"optimizer: {type(self).__name__} is a base class without an update rule; use SGD, "
                             "AdaGrad, RMSProp, Adam or AdamW")
-        self._lr = _real(lr, "lr")
-        self.weight_decay = _real(weight_decay, "weight_decay")
+        self._lr = real(lr, "lr")
+        self.weight_decay = real(weight_decay, "weight_decay")
         self._core: Optional[Any] = None
         self._owner: Optional[tuple] = None  # what the state belongs to: ("network", id) or ("arrays", shapes)
         self._fitting = False  # inside Network.fit, which hands a changed lr to the core itself
@@ -79,7 +46,7 @@ class Optimizer:
     @lr.setter
     def lr(self, value: float) -> None:
         """Takes effect at the next step; set from a fit's callback, after that callback."""
-        self._lr = _real(value, "lr")
+        self._lr = real(value, "lr")
         if self._core is not None and not self._fitting:
             self._core.set_lr(self._lr)
 
@@ -115,7 +82,7 @@ class Optimizer:
                              f"call reset() first")
         if self._core is None:
             settings = self._settings()
-            self._core = _core.Optimizer(_DTYPE_CODES[dtype], self._rule, self._lr, self.weight_decay,
+            self._core = _core.Optimizer(DTYPES[dtype], self._rule, self._lr, self.weight_decay,
                                          settings["momentum"], settings["dampening"], settings["nesterov"],
                                          settings["alpha"], settings["eps"], settings["beta1"], settings["beta2"],
                                          settings["amsgrad"], settings["decoupled_weight_decay"])
@@ -146,7 +113,7 @@ class Optimizer:
         for i, p in enumerate(parameters):
             if not isinstance(p, np.ndarray):
                 raise TypeError(f"parameters[{i}]: expected a NumPy array (updated in place), got {type(p).__name__}")
-            if p.dtype not in _DTYPE_CODES or p.dtype != parameters[0].dtype:
+            if p.dtype not in DTYPES or p.dtype != parameters[0].dtype:
                 raise TypeError(f"parameters[{i}]: expected float32 or float64 like parameters[0] "
                                 f"({parameters[0].dtype}), got {p.dtype}")
             if not (p.flags.c_contiguous and p.flags.writeable):
@@ -215,9 +182,9 @@ class SGD(Optimizer):
     def __init__(self, lr: float = 0.1, momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0):
         super().__init__(lr, weight_decay)
-        self.momentum = _real(momentum, "momentum")
-        self.dampening = _real(dampening, "dampening", 0, 1, include_high=True)
-        self.nesterov = _flag(nesterov, "nesterov")
+        self.momentum = real(momentum, "momentum")
+        self.dampening = real(dampening, "dampening", 0, 1, include_high=True)
+        self.nesterov = flag(nesterov, "nesterov")
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(f"nesterov: needs momentum > 0 and dampening = 0, got momentum={momentum}, "
                              f"dampening={dampening}")
@@ -240,7 +207,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0):
         super().__init__(lr, weight_decay)
-        self.eps = _real(eps, "eps", include_low=False)
+        self.eps = real(eps, "eps", include_low=False)
 
     def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "eps": self.eps}
@@ -261,9 +228,9 @@ class RMSProp(Optimizer):
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0,
                  weight_decay: float = 0.0):
         super().__init__(lr, weight_decay)
-        self.alpha = _real(alpha, "alpha", 0, 1, include_high=True)
-        self.eps = _real(eps, "eps", include_low=False)
-        self.momentum = _real(momentum, "momentum")
+        self.alpha = real(alpha, "alpha", 0, 1, include_high=True)
+        self.eps = real(eps, "eps", include_low=False)
+        self.momentum = real(momentum, "momentum")
 
     def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum}
@@ -289,9 +256,9 @@ class Adam(Optimizer):
         super().__init__(lr, weight_decay)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_real(betas[0], "betas[0]", 0, 1), _real(betas[1], "betas[1]", 0, 1))
-        self.eps = _real(eps, "eps", include_low=False)
-        self.amsgrad = _flag(amsgrad, "amsgrad")
+        self.betas = (real(betas[0], "betas[0]", 0, 1), real(betas[1], "betas[1]", 0, 1))
+        self.eps = real(eps, "eps", include_low=False)
+        self.amsgrad = flag(amsgrad, "amsgrad")
 
     def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "eps": self.eps, "beta1": self.betas[0], "beta2": self.betas[1],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
-from .optim import _real
+from ._checks import real
 
 
 class Schedule:
@@ -39,7 +39,7 @@ class StepDecay(Schedule):
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
             raise ValueError(f"step_size: expected an int ≥ 1, got {step_size!r}")
         self.step_size = step_size
-        self.gamma = _real(gamma, "gamma", include_low=False)
+        self.gamma = real(gamma, "gamma", include_low=False)
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
         return initial_lr * self.gamma ** (epoch // self.step_size)
@@ -49,7 +49,7 @@ class ExponentialDecay(Schedule):
     """η_e = η₀ · γ^e."""
 
     def __init__(self, gamma: float):
-        self.gamma = _real(gamma, "gamma", include_low=False)
+        self.gamma = real(gamma, "gamma", include_low=False)
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
         return initial_lr * self.gamma ** epoch
@@ -59,7 +59,7 @@ class InverseScaling(Schedule):
     """η_e = η₀ / (e + 1)^power (scikit-learn's 'invscaling', counted in epochs)."""
 
     def __init__(self, power: float = 0.5):
-        self.power = _real(power, "power")
+        self.power = real(power, "power")
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
         return initial_lr / (epoch + 1) ** self.power
@@ -72,7 +72,7 @@ class CosineAnnealing(Schedule):
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs: expected an int ≥ 1, got {epochs!r}")
         self.epochs = epochs
-        self.min_lr = _real(min_lr, "min_lr")
+        self.min_lr = real(min_lr, "min_lr")
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
         if epoch >= self.epochs:
@@ -92,10 +92,10 @@ class ReduceOnPlateau(Schedule):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError(f"patience: expected an int ≥ 0, got {patience!r}")
         self.monitor = monitor
-        self.factor = _real(factor, "factor", 0, 1, include_low=False)
+        self.factor = real(factor, "factor", 0, 1, include_low=False)
         self.patience = patience
-        self.min_delta = _real(min_delta, "min_delta")
-        self.min_lr = _real(min_lr, "min_lr")
+        self.min_delta = real(min_delta, "min_delta")
+        self.min_lr = real(min_lr, "min_lr")
         self._lr: Optional[float] = None
         self._best: Optional[float]  # both set by __call__ at epoch 0, before any on_epoch_end
         self._waited: int

@@ -1,0 +1,87 @@
+"""Every argument check of the package, and the one map from NumPy dtypes to the core's codes.
+
+Errors name the argument, what was expected and what was given: TypeError for a value of the wrong
+kind, ValueError for one of the right kind out of range. The core checks again what its maths needs
+(shapes, finiteness, label ranges) because it is also called from Swift; the checks here come first so
+that a refused call changes nothing and the message speaks the Python API's names.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _core
+
+# The dtypes the core computes in, and their codes in the C API.
+DTYPES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
+# Sizes handed to the core: far beyond any real use, and safe from overflow in C and Swift.
+COUNTER_LIMIT = 2**62
+INT64_MAX = 2**63 - 1
+# One fit call records every epoch (48 bytes plus 8 per layer each), allocated up front: call fit
+# again to train longer.
+MAX_EPOCHS = 10**6
+
+
+def as_float(value: Any) -> Optional[float]:
+    """A real number (not a bool) as a float, an int beyond float's range as ±inf (float() would raise
+    OverflowError); None for anything else."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *, include_low: bool = True,
+         include_high: bool = False) -> float:
+    """A finite real number in the interval from low to high (closed or open at each end), as a float."""
+    converted = as_float(value)
+    if converted is None or not math.isfinite(converted):
+        raise TypeError(f"{name}: expected a finite number, got {value!r}")
+    value = converted
+    if value < low or (value == low and not include_low) or value > high or (value == high and not include_high):
+        interval = f"{'[' if include_low else '('}{low:g}, {high:g}{']' if include_high else ')'}"
+        raise ValueError(f"{name}: expected a number in {interval}, got {value!r}")
+    return value
+
+
+def flag(value: Any, name: str) -> bool:
+    """True or False (Python's or NumPy's bool; not 0 or 1)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def integer(value: Any, name: str, minimum: int, maximum: int = COUNTER_LIMIT) -> int:
+    """An int (any Integral but bool) from minimum to maximum."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name}: expected an int between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def name(value: Any, argument: str) -> str:
+    """A name for the core (an activation, a loss, ...): a str without NUL characters. Whether the name
+    exists is the core's to say, with the list of those that do."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument}: expected a name (str), got {type(value).__name__} {value!r}")
+    if "\0" in value:
+        raise ValueError(f"{argument}: expected a name, got {value!r} (it contains a NUL character)")
+    return value
+
+
+def numeric_array(value: Any, name: str) -> np.ndarray:
+    """value as an array of real numbers (float, int or bool), without copying an array that is one."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name}: expected an array of numbers, got {type(value).__name__} ({error})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected real numbers (float, int or bool), got dtype {array.dtype}")
+    return array
