@@ -49,6 +49,32 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// A phase of several jobs runs every tile of every job exactly once, with the job's own ranges.
+    func testAPhaseOfJobsRunsEachTileOfEachJobOnce() {
+        let pool = WorkerPool.shared
+        let saved = pool.threadCount
+        defer { pool.threadCount = saved }
+        let tilings = [Tiling(extent: 100, count: 4), Tiling(extent: 3, count: 1), Tiling(extent: 64, count: 8, granule: 8)]
+        for threads in [1, 3] {
+            pool.threadCount = threads
+            let counts = tilings.map { tiling in
+                let counts = UnsafeMutablePointer<Int>.allocate(capacity: tiling.extent)
+                counts.initialize(repeating: 0, count: tiling.extent)
+                return counts
+            }
+            defer { for count in counts { count.deallocate() } }
+            let jobs = zip(tilings, counts).enumerated().map { j, job in
+                PhaseJob("job \(j)", tiles: job.0) { range in for i in range { job.1[i] += 1 } }
+            }
+            XCTAssertEqual(jobs[2].description, "job 2 in 8 tiles")
+            pool.run(jobs)
+            for (tiling, count) in zip(tilings, counts) {
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: count, count: tiling.extent)),
+                               [Int](repeating: 1, count: tiling.extent), "threads \(threads)")
+            }
+        }
+    }
+
     /// The same seed gives bit-identical weights with 1, 2 or 3 threads: tiles depend on the shapes
     /// only, never on the thread count.
     func testTrainingIsBitIdenticalWhateverTheThreadCount() throws {
