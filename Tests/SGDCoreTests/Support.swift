@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SGDCore
 
@@ -50,4 +51,38 @@ func coreErrorMessage(_ body: () throws -> Void, file: StaticString = #filePath,
         XCTFail("expected a CoreError, got \(error)", file: file, line: line)
     }
     return ""
+}
+
+/// The worked backpropagation example: a 2-2-1 sigmoid network with the quadratic cost, weights set
+/// by hand, x = (0.05, 0.10), y = 0.01.
+enum HandExample {
+    static let x = [0.05, 0.10], y = 0.01
+
+    static func network() throws -> Network<Double> {
+        let network = try Network<Double>(sizes: [2, 2, 1], hidden: .sigmoid, output: .sigmoid, loss: .quadratic)
+        // θ = [W1 (2×2), b1, W2 (2×1), b2]
+        let theta: [Double] = [0.15, 0.25, 0.20, 0.30, 0.35, 0.35, 0.40, 0.45, 0.60]
+        for (i, value) in theta.enumerated() { network.parameters.base[i] = value }
+        return network
+    }
+
+    private static func sigma(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+
+    private static func forward() -> (a11: Double, a12: Double, a2: Double) {
+        let z11 = x[0] * 0.15 + x[1] * 0.20 + 0.35, z12 = x[0] * 0.25 + x[1] * 0.30 + 0.35
+        let a11 = sigma(z11), a12 = sigma(z12)
+        return (a11, a12, sigma(a11 * 0.40 + a12 * 0.45 + 0.60))
+    }
+
+    /// The backpropagation equations worked by hand, laid out like θ.
+    static var gradient: [Double] {
+        let (a11, a12, a2) = forward()
+        let delta2 = (a2 - y) * a2 * (1 - a2)                 // δ_L = ∂C/∂a ⊙ σ'(z_L)
+        let delta11 = delta2 * 0.40 * a11 * (1 - a11)         // δ_l = (δ_{l+1} W_{l+1}ᵀ) ⊙ σ'(z_l)
+        let delta12 = delta2 * 0.45 * a12 * (1 - a12)
+        return [x[0] * delta11, x[0] * delta12, x[1] * delta11, x[1] * delta12,  // ∂W1 = xᵀ δ1
+                delta11, delta12,                                                // ∂b1 = δ1
+                a11 * delta2, a12 * delta2,                                      // ∂W2 = a1ᵀ δ2
+                delta2]                                                          // ∂b2 = δ2
+    }
 }

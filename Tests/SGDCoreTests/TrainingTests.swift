@@ -27,6 +27,20 @@ final class TrainingTests: XCTestCase {
 
     private func norm(_ values: [Double]) -> Double { values.map { $0 * $0 }.reduce(0, +).squareRoot() }
 
+    func testOneStochasticStepEqualsTheHandComputedUpdate() throws {
+        let network = try HandExample.network()
+        let before = parameters(network)
+        let x = try matrix(1, 2, HandExample.x)
+        let y = try matrix(1, 1, [HandExample.y])
+        let result = try network.fit(x, .dense(y), options: TrainingOptions(epochs: 1, batchSize: 1, shuffle: false),
+                                     optimizer: try sgd(0.5))
+        XCTAssertEqual(result.epochs, 1)
+        XCTAssertEqual(result.ending, .completed)
+        for (i, gradient) in HandExample.gradient.enumerated() {
+            assertClose(network.parameters.base[i], before[i] - 0.5 * gradient, relative: 1e-14, "θ[\(i)]")
+        }
+    }
+
     func testSameSeedSameModelOtherStreamOtherModel() throws {
         var results: [[Double]] = []
         for stream in [UInt64(0), 0, 1] {

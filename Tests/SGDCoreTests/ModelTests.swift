@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import SGDCore
 
-final class ActivationLossTests: XCTestCase {
+final class ModelTests: XCTestCase {
     private let zs: [Double] = [-2.5, -0.7, -0.1, 0.3, 1.2, 3.1]
 
     private func activate(_ activation: Activation, _ z: [Double]) throws -> [Double] {
@@ -59,8 +59,8 @@ final class ActivationLossTests: XCTestCase {
         let aMatrix = try matrix(1, z.count, a)
         let yMatrix = try matrix(1, y.count, y)
         let delta = try matrix(1, z.count, [Double](repeating: 0, count: z.count))
-        let value = loss.evaluate(z: zMatrix, a: aMatrix, targets: .dense(yMatrix), scale: 1, delta: delta)
-        return (value, elements(delta))
+        loss.gradient(a: aMatrix, targets: .dense(yMatrix), scale: 1, into: delta)
+        return (loss.total(z: zMatrix, a: aMatrix, targets: .dense(yMatrix)), elements(delta))
     }
 
     func testLossesEqualTheirDefinitions() throws {
@@ -109,6 +109,54 @@ final class ActivationLossTests: XCTestCase {
     func testCrossEntropiesStayFiniteWhereNaiveFormulasOverflow() throws {
         assertClose(try evaluate(.binaryCrossEntropy, output: .sigmoid, z: [800], y: [0]).0, 800, relative: 1e-15)
         assertClose(try evaluate(.crossEntropy, output: .softmax, z: [1000, -1000], y: [0, 1]).0, 2000, relative: 1e-15)
+    }
+
+    /// The gradient is linear in its scale, and class labels read as one-hot rows.
+    func testLossGradientScalesAndLabelsAreOneHotRows() throws {
+        let z: [Double] = [0.4, -1.3, 2.0], labels = [1]
+        let zMatrix = try matrix(1, 3, z), a = try matrix(1, 3, try activate(.softmax, z))
+        let oneHot = try matrix(1, 3, [0.0, 1, 0])
+        for loss in Loss.allCases {
+            let unit = try matrix(1, 3, [Double](repeating: 0, count: 3))
+            let scaled = try matrix(1, 3, [Double](repeating: 0, count: 3))
+            loss.gradient(a: a, targets: .dense(oneHot), scale: 1, into: unit)
+            labels.withUnsafeBufferPointer { labels in
+                loss.gradient(a: a, targets: .labels(labels.baseAddress!), scale: 0.25, into: scaled)
+                XCTAssertEqual(loss.total(z: zMatrix, a: a, targets: .labels(labels.baseAddress!)),
+                               loss.total(z: zMatrix, a: a, targets: .dense(oneHot)), "\(loss)")
+            }
+            for j in 0..<3 { assertClose(scaled.base[j], 0.25 * unit.base[j], relative: 1e-15, "\(loss) at \(j)") }
+        }
+    }
+
+    func testInvalidNetworksAreErrorsNotTraps() {
+        XCTAssertTrue(coreErrorMessage {
+            _ = try Network<Double>(sizes: [2, -1], hidden: .sigmoid, output: .sigmoid, loss: .mse)
+        }.contains("size 1 must be between 1"))
+        XCTAssertTrue(coreErrorMessage {
+            _ = try Network<Float>(sizes: [2, 3], hidden: "sigmod", output: "sigmoid", loss: "mse", initializer: "auto",
+                                   seed: 0)
+        }.contains("hidden: unknown name 'sigmod'"))
+    }
+
+    /// Each initializer's weights have its distribution's spread, and only `normal` draws biases.
+    func testInitializersDrawTheirDistributions() throws {
+        let (fanIn, fanOut) = (400, 300)
+        for initializer in Initializer.allCases {
+            let network = try Network<Double>(sizes: [fanIn, fanOut], hidden: .relu, output: .identity, loss: .mse)
+            network.initialize(initializer, seed: 1)
+            let layer = network.layers[0]
+            let w = UnsafeBufferPointer(start: network.parameters.base, count: fanIn * fanOut)
+            let b = UnsafeBufferPointer(start: network.parameters.base + layer.biasOffset, count: fanOut)
+            let deviation = (w.map { $0 * $0 }.reduce(0, +) / Double(w.count)).squareRoot()
+            let expected = switch initializer {
+            case .normal: 1.0
+            case .xavier: (2 / Double(fanIn + fanOut)).squareRoot()  // U(±√(6/(in+out))) has variance 2/(in+out)
+            case .he: (2 / Double(fanIn)).squareRoot()
+            }
+            assertClose(deviation, expected, relative: 0.01, "\(initializer)")
+            XCTAssertEqual(b.allSatisfy { $0 == 0 }, initializer != .normal, "\(initializer)")
+        }
     }
 
     func testSenselessPairingsAreRejected() {

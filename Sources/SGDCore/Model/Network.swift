@@ -1,12 +1,3 @@
-/// Weight initialisation. `normal` is Nielsen's N(0, 1) for weights and biases; `xavier` (Glorot
-/// uniform, W ~ U(±√(6/(fan_in+fan_out)))) and `he` (W ~ N(0, 2/fan_in)) start the biases at 0.
-public enum Initializer: String, CaseIterable, Sendable {
-    case normal, xavier, he
-
-    /// The usual choice for a hidden activation: He for ReLU, Glorot otherwise.
-    public static func recommended(for hidden: Activation) -> Initializer { hidden == .relu ? .he : .xavier }
-}
-
 /// Parses a name given by the user, or says which names exist.
 public func parseName<E: RawRepresentable & CaseIterable>(_ name: String, argument: String) throws -> E
 where E.RawValue == String {
@@ -15,24 +6,6 @@ where E.RawValue == String {
         throw CoreError.invalidArgument("\(argument): unknown name '\(name)'; expected one of \(names)")
     }
     return value
-}
-
-/// One dense layer: z = a_prev·W + b, a = σ(z); W is fanIn × fanOut, b has fanOut entries, both
-/// inside the network's flat parameter vector.
-struct Layer {
-    let fanIn: Int
-    let fanOut: Int
-    let weightOffset: Int
-    let activation: Activation
-    var biasOffset: Int { weightOffset + fanIn * fanOut }
-    var parameterCount: Int { (fanIn + 1) * fanOut }
-
-    /// W in a vector laid out like the parameters (θ itself, a gradient, a training step's other half).
-    func weights<T: Scalar>(in vector: UnsafeMutablePointer<T>) -> Matrix<T> {
-        Matrix(vector + weightOffset, rows: fanIn, columns: fanOut)
-    }
-
-    func biases<T: Scalar>(in vector: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> { vector + biasOffset }
 }
 
 /// A multilayer perceptron. All parameters live in one flat vector θ = [W1, b1, W2, b2, …] that the
@@ -89,31 +62,11 @@ public final class Network<T: Scalar> {
     public var inputCount: Int { sizes[0] }
     public var outputCount: Int { sizes[sizes.count - 1] }
 
-    public func weights(_ l: Int) -> Matrix<T> { layers[l].weights(in: parameters.base) }
-
-    public func biases(_ l: Int) -> UnsafeMutablePointer<T> { layers[l].biases(in: parameters.base) }
-
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public func initialize(_ initializer: Initializer, seed: UInt64) {
         var random = Random(seed: seed)
-        for (l, layer) in layers.enumerated() {
-            let w = weights(l).base, b = biases(l)
-            let fanIn = Double(layer.fanIn), fanOut = Double(layer.fanOut)
-            switch initializer {
-            case .normal:
-                for i in 0..<layer.fanIn * layer.fanOut { w[i] = T(random.normal()) }
-                for j in 0..<layer.fanOut { b[j] = T(random.normal()) }
-            case .xavier:
-                let limit = (6 / (fanIn + fanOut)).squareRoot()
-                for i in 0..<layer.fanIn * layer.fanOut { w[i] = T(limit * (2 * random.uniform() - 1)) }
-                for j in 0..<layer.fanOut { b[j] = 0 }
-            case .he:
-                let deviation = (2 / fanIn).squareRoot()
-                for i in 0..<layer.fanIn * layer.fanOut { w[i] = T(deviation * random.normal()) }
-                for j in 0..<layer.fanOut { b[j] = 0 }
-            }
-        }
+        for layer in layers { layer.initialize(initializer, in: parameters.base, random: &random) }
     }
 
     /// Whether a prediction can be scored as a class: several outputs (argmax), or one sigmoid (≥ ½).

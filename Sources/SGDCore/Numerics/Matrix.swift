@@ -54,12 +54,6 @@ public struct Matrix<T: Scalar> {
             alpha: 1, a: a.base, lda: a.stride, b: b.base, ldb: b.stride, beta: 1, c: base, ldc: stride)
     }
 
-    /// self ← a·w + b, b added to every row: a layer's z for a block of its rows or columns.
-    func assignAffine(_ a: Matrix, _ w: Matrix, bias: UnsafePointer<T>) {
-        for r in 0..<rows { row(r).update(from: bias, count: columns) }
-        addProduct(a, w)
-    }
-
     /// Every element ← value.
     public func fill(_ value: T) {
         if stride == columns { base.update(repeating: value, count: count); return }

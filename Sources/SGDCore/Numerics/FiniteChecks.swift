@@ -26,10 +26,7 @@ func allFinite<T: Scalar>(_ values: UnsafePointer<T>, count: Int) -> Bool {
 func firstNonFinite<T: Scalar>(_ values: UnsafePointer<T>, count: Int) -> Int? {
     let tiles = Tiling(extent: count, workPerUnit: 1, minimumWork: 1 << 16, granule: 16)
     let finite = withUnsafeTemporaryAllocation(of: Bool.self, capacity: tiles.count) { finite -> Bool in
-        WorkerPool.shared.run(tiles.count) { t in
-            let range = tiles.range(t)
-            finite[t] = allFinite(values + range.lowerBound, count: range.count)
-        }
+        WorkerPool.shared.run(tiles) { t, range in finite[t] = allFinite(values + range.lowerBound, count: range.count) }
         return finite.allSatisfy { $0 }
     }
     return finite ? nil : (0..<count).first { !values[$0].isFinite }

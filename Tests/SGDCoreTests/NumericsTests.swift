@@ -1,7 +1,9 @@
 import XCTest
 @testable import SGDCore
 
-final class MatrixTests: XCTestCase {
+final class NumericsTests: XCTestCase {
+    // MARK: Matrix
+
     /// C + op(A)·op(B) by three loops, for checking BLAS.
     private func naiveProduct(_ a: [Double], _ aRows: Int, _ aColumns: Int, transposeA: Bool,
                               _ b: [Double], _ bRows: Int, _ bColumns: Int, transposeB: Bool, c: [Double]) -> [Double] {
@@ -78,5 +80,68 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(elements(product), expected)
         block.fill(-1)
         XCTAssertEqual(elements(whole), [0, -1, -1, -1, 4, 5, -1, -1, -1, 9, 10, -1, -1, -1, 14])
+    }
+
+    // MARK: Random
+
+    func testSeedsAndStreamsAreReproducibleAndDistinct() {
+        var a = Random(seed: 42), b = Random(seed: 42), c = Random(seed: 42, stream: 1)
+        let first = (0..<5).map { _ in a.next() }
+        XCTAssertEqual(first, (0..<5).map { _ in b.next() })
+        XCTAssertNotEqual(first, (0..<5).map { _ in c.next() })
+    }
+
+    func testBelowIsUniformOverItsRange() {
+        var random = Random(seed: 7)
+        let bins = 10, draws = 100_000
+        var counts = [Int](repeating: 0, count: bins)
+        for _ in 0..<draws {
+            let value = random.below(bins)
+            XCTAssertTrue((0..<bins).contains(value))
+            counts[value] += 1
+        }
+        let expected = Double(draws) / Double(bins)
+        let chiSquare = counts.map { (Double($0) - expected) * (Double($0) - expected) / expected }.reduce(0, +)
+        XCTAssertLessThan(chiSquare, 27.9)  // the 0.1% critical value with 9 degrees of freedom
+    }
+
+    func testNormalHasMeanZeroAndVarianceOne() {
+        var random = Random(seed: 8)
+        let values = (0..<100_000).map { _ in random.normal() }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
+        XCTAssertLessThan(abs(mean), 0.015)
+        XCTAssertLessThan(abs(variance - 1), 0.02)
+    }
+
+    func testShuffleIsAPermutation() throws {
+        var random = Random(seed: 9)
+        let indices = try Buffer<Int>.indices(1000)
+        random.shuffle(indices.buffer)
+        XCTAssertEqual(Array(indices.buffer).sorted(), Array(0..<1000))
+        XCTAssertNotEqual(Array(indices.buffer), Array(0..<1000))
+    }
+
+    // MARK: Finite checks
+
+    func testFiniteChecksFindTheFirstNaNOrInfinityAndTheExtremes() throws {
+        // Lengths around the 8- and 16-lane blocks, so that the vector loops and their tails both count.
+        for count in [1, 7, 8, 15, 16, 17, 33, 100] {
+            let values: [Double] = randomValues(count, seed: UInt64(count))
+            let finite = try buffer(values)
+            XCTAssertTrue(allFinite(finite.base, count: count))
+            XCTAssertNil(firstNonFinite(finite.base, count: count))
+            let (smallest, largest) = extremes(finite.base, count: count)
+            XCTAssertEqual(smallest, values.min())
+            XCTAssertEqual(largest, values.max())
+            for (position, bad) in [(0, Double.nan), (count / 2, .infinity), (count - 1, -.infinity)] {
+                var spoiled = values
+                spoiled[position] = bad
+                let copy = try buffer(spoiled)
+                XCTAssertFalse(allFinite(copy.base, count: count), "count \(count) at \(position)")
+                XCTAssertEqual(firstNonFinite(copy.base, count: count), position, "count \(count)")
+            }
+        }
+        XCTAssertTrue(extremes(try buffer([5.0]).base, count: 0) == (0, 0), "(0, 0) for no values")
     }
 }

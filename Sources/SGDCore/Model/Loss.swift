@@ -1,0 +1,99 @@
+/// The cost C on a batch of n rows with k outputs is the mean over the rows of a per-row loss ℓ. The
+/// gradient δ starts backpropagation: ∂ℓ/∂a, or for the two cross-entropies directly ∂ℓ/∂z, which
+/// their output activation turns into a − y (ℓ is then computed from z, never from a rounded a):
+///
+///     quadratic              ℓ = ½ ‖y − a‖²                                  ∂ℓ/∂a = a − y
+///     mse                    ℓ = (1/k) Σ_j (y_j − a_j)²                      ∂ℓ/∂a = (2/k)(a − y)
+///     mae                    ℓ = (1/k) Σ_j |y_j − a_j|                       ∂ℓ/∂a = (1/k) sign(a − y)
+///     binary_cross_entropy   ℓ = −Σ_j [y_j log a_j + (1 − y_j) log(1 − a_j)]  ∂ℓ/∂z = a − y  (sigmoid output)
+///     cross_entropy          ℓ = −Σ_j y_j log a_j                            ∂ℓ/∂z = a Σ_j y_j − y  (softmax)
+///
+/// so C = 1/(2n) Σ ‖y − a‖² for quadratic, the mean of all (y − a)² for mse, of all |y − a| for mae.
+public enum Loss: String, CaseIterable, Sendable {
+    case quadratic, mse, mae
+    case binaryCrossEntropy = "binary_cross_entropy"
+    case crossEntropy = "cross_entropy"
+
+    /// Rejects output/loss pairings that make no sense.
+    static func validate(hidden: Activation, output: Activation, loss: Loss, outputs: Int) throws {
+        try require(hidden != .softmax,
+                    "hidden: softmax is an output activation (it couples the units of a layer); use sigmoid, relu, tanh or identity")
+        try require(output != .softmax || outputs >= 2,
+                    "output: softmax needs at least 2 outputs, the network has \(outputs) (softmax of one value is always 1); use sigmoid")
+        try require(loss != .binaryCrossEntropy || output == .sigmoid,
+                    "loss: binary_cross_entropy needs output='sigmoid', got output='\(output.rawValue)'")
+        try require(loss != .crossEntropy || output == .softmax,
+                    "loss: cross_entropy needs output='softmax', got output='\(output.rawValue)'"
+                    + (output == .sigmoid ? " (for sigmoid outputs use binary_cross_entropy)" : ""))
+    }
+
+    /// Whether δ_L = ∂C/∂z is computed directly from (a − y) instead of ∂C/∂a ⊙ σ'(z).
+    var isFusedWithOutput: Bool { self == .binaryCrossEntropy || self == .crossEntropy }
+
+    /// Σ_rows ℓ over a block of output rows; the cross-entropies from z (log-sum-exp), never from a
+    /// rounded a.
+    func total<T: Scalar>(z: Matrix<T>, a: Matrix<T>, targets y: TargetRows<T>) -> Double {
+        let k = a.columns
+        var total = 0.0
+        for r in 0..<a.rows {
+            let zr = z.row(r), ar = a.row(r)
+            var rowLoss: T = 0
+            switch self {
+            case .quadratic, .mse:
+                for j in 0..<k {
+                    let difference = ar[j] - y[r, j]
+                    rowLoss += difference * difference
+                }
+                rowLoss *= self == .quadratic ? T(0.5) : 1 / T(k)
+            case .mae:
+                for j in 0..<k { rowLoss += abs(ar[j] - y[r, j]) }
+                rowLoss /= T(k)
+            case .binaryCrossEntropy:
+                // −[y log σ(z) + (1−y) log(1−σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|))
+                for j in 0..<k {
+                    let zj = zr[j], yj = y[r, j]
+                    rowLoss += max(zj, 0) - zj * yj + T.log1p(T.exp(-abs(zj)))
+                }
+            case .crossEntropy:
+                // log a_j = z_j − m − log Σ e^(z − m), m = max z
+                var largest = zr[0]
+                for j in 1..<k { largest = max(largest, zr[j]) }
+                var sumExp: T = 0
+                for j in 0..<k { sumExp += T.exp(zr[j] - largest) }
+                let logNormaliser = largest + T.log(sumExp)
+                for j in 0..<k {
+                    let yj = y[r, j]
+                    if yj != 0 { rowLoss -= yj * (zr[j] - logNormaliser) }
+                }
+            }
+            total += Double(rowLoss)
+        }
+        return total
+    }
+
+    /// δ ← ∂(scale·Σ_rows ℓ)/∂a for the elementwise losses, ∂(scale·Σ_rows ℓ)/∂z for the fused
+    /// cross-entropies (the right-hand column of the table above).
+    func gradient<T: Scalar>(a: Matrix<T>, targets y: TargetRows<T>, scale: T, into delta: Matrix<T>) {
+        let k = a.columns
+        for r in 0..<a.rows {
+            let ar = a.row(r), dr = delta.row(r)
+            switch self {
+            case .quadratic, .mse:
+                let factor: T = self == .quadratic ? 1 : 2 / T(k)
+                for j in 0..<k { dr[j] = scale * factor * (ar[j] - y[r, j]) }
+            case .mae:
+                for j in 0..<k {
+                    let difference = ar[j] - y[r, j]
+                    dr[j] = difference == 0 ? 0 : (difference > 0 ? scale / T(k) : -scale / T(k))
+                }
+            case .binaryCrossEntropy:
+                for j in 0..<k { dr[j] = scale * (ar[j] - y[r, j]) }
+            case .crossEntropy:
+                // Σ_j y_j is 1 for one-hot or probability targets, but any non-negative y is allowed.
+                var targetMass: T = 0
+                for j in 0..<k { targetMass += y[r, j] }
+                for j in 0..<k { dr[j] = scale * (ar[j] * targetMass - y[r, j]) }
+            }
+        }
+    }
+}

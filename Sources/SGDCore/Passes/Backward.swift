@@ -1,0 +1,63 @@
+/// Backpropagation, from the output error δ_L that the scored forward pass leaves, for l = L … 1:
+///
+///     ∂C/∂W_l = a_{l−1}ᵀ δ_l
+///     ∂C/∂b_l = Σ_rows δ_l
+///     δ_{l−1}  = (δ_l W_lᵀ) ⊙ σ'(z_{l−1})        (for l > 1)
+///
+/// The three read only δ_l, a_{l−1} and W_l, so each layer's are computed together as one phase of
+/// tiles: rows of ∂W_l, columns of ∂b_l and columns of δ_{l−1}.
+extension Network {
+    /// Writes ∇θ C into `gradient`, or adds it when `accumulate` (later chunks of a mini-batch).
+    func backward(_ x: Matrix<T>, _ workspace: Workspace<T>, into gradient: UnsafeMutablePointer<T>, accumulate: Bool) {
+        let m = x.rows
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            let layer = layers[l]
+            let delta = workspace.delta(l, rows: m)
+            let input = l == 0 ? x : workspace.activation(l - 1, rows: m)
+            let w = layer.weights(in: workspace.theta)
+            let dW = layer.weights(in: gradient), db = layer.biases(in: gradient)
+            // Rows of ∂W_l and columns of δ_{l−1} both run over the layer's inputs, with equal work.
+            let inputTiles = Tiling(extent: layer.fanIn, workPerUnit: m * layer.fanOut,
+                                    minimumWork: Self.minimumProductTile, granule: 16)
+            let biasTiles = Tiling(extent: layer.fanOut, workPerUnit: m, minimumWork: Self.minimumElementwiseTile)
+            var jobs = [
+                PhaseJob("∂W_l = a_{l−1}ᵀ δ_l", tiles: inputTiles) { inputs in
+                    weightGradient(dW.rows(inputs), input.columns(inputs), delta, accumulate: accumulate)
+                },
+                PhaseJob("∂b_l = Σ δ_l", tiles: biasTiles) { units in
+                    biasGradient(db + units.lowerBound, delta.columns(units), accumulate: accumulate)
+                },
+            ]
+            if l > 0 {
+                let previous = workspace.delta(l - 1, rows: m), activation = layers[l - 1].activation
+                jobs.append(PhaseJob("δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1})", tiles: inputTiles) { inputs in
+                    previousDelta(previous.columns(inputs), delta, w.rows(inputs), activation, a: input.columns(inputs))
+                })
+            }
+            WorkerPool.shared.run(jobs)
+        }
+    }
+}
+
+/// ∂W_l = a_{l−1}ᵀ δ_l for a block of W_l's rows (a block of a_{l−1}'s columns); added to ∂W_l when
+/// `accumulate`.
+@inline(__always)
+func weightGradient<T: Scalar>(_ block: Matrix<T>, _ a: Matrix<T>, _ delta: Matrix<T>, accumulate: Bool) {
+    if !accumulate { block.fill(0) }
+    block.addProduct(a, delta, transposeA: true)
+}
+
+/// ∂b_l = Σ_rows δ_l for a block of units; added to ∂b_l when `accumulate`.
+@inline(__always)
+func biasGradient<T: Scalar>(_ block: UnsafeMutablePointer<T>, _ delta: Matrix<T>, accumulate: Bool) {
+    delta.sumRows(into: block, accumulate: accumulate)
+}
+
+/// δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}) for a block of layer l−1's units (a block of W_l's rows);
+/// σ' is taken from a_{l−1} (see `Activation.backpropagate`).
+@inline(__always)
+func previousDelta<T: Scalar>(_ block: Matrix<T>, _ delta: Matrix<T>, _ w: Matrix<T>, _ activation: Activation,
+                              a: Matrix<T>) {
+    block.assignProduct(delta, w, transposeB: true)
+    activation.backpropagate(block, a: a)
+}
