@@ -79,9 +79,9 @@ private struct Adapter<Element: Scalar> {
             seed: options.seed, stream: options.stream, l2: options.l2, clipNorm: options.clip_norm,
             normalizeGradient: options.normalize_gradient != 0, reportBatches: options.report_batches != 0)
         return try network.fit(try matrix(x, name: "X"), try targets(y, name: "Y"), validation: validation,
-                               options: trainingOptions, optimizer: optimizer) { event, learningRate in
+                               options: trainingOptions, optimizer: optimizer) { event in
             var report = sgd_event(kind: SGD_EVENT_TICK, epoch: 0, batch: 0, rows: 0, loss: .nan,
-                                   learning_rate: learningRate)
+                                   learning_rate: optimizer.learningRate)
             switch event {
             case .tick(let epoch, let rows):
                 (report.epoch, report.rows) = (Int64(epoch), Int64(rows))
@@ -98,7 +98,8 @@ private struct Adapter<Element: Scalar> {
             }
             guard let progress else { return true }
             let proceed = progress(context, &report) == 0
-            learningRate = report.learning_rate
+            // This header's event still carries a rate the callback may change; the optimizer owns it.
+            try? optimizer.setLearningRate(report.learning_rate)
             return proceed
         }
     }
@@ -370,10 +371,9 @@ public func exportOptimizerSetLearningRate(
     _ handle: UnsafeMutableRawPointer, _ learningRate: Double, _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
 ) -> sgd_status {
     withOptimizer(handle, message, capacity) { optimizer in
-        try require(learningRate.isFinite && learningRate >= 0, "lr: expected a finite number ≥ 0, got \(learningRate)")
         switch optimizer {
-        case .float(let optimizer): optimizer.learningRate = learningRate
-        case .double(let optimizer): optimizer.learningRate = learningRate
+        case .float(let optimizer): try optimizer.setLearningRate(learningRate)
+        case .double(let optimizer): try optimizer.setLearningRate(learningRate)
         }
     }
 }

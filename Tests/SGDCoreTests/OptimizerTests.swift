@@ -76,6 +76,24 @@ final class OptimizerTests: XCTestCase {
             .contains("state is for 3 values, got 2"))
     }
 
+    /// The rate is validated like the constructor's, a refused rate changes nothing, and a new rate
+    /// applies from the next step.
+    func testLearningRateChangesOnlyThroughItsValidatedSetter() throws {
+        let optimizer = try Optimizer<Double>(rule: sgd, learningRate: 0.1, weightDecay: 0)
+        try optimizer.reset(count: 1)
+        for rate in [-1, Double.nan, .infinity] {
+            let message = coreErrorMessage { try optimizer.setLearningRate(rate) }
+            XCTAssertEqual(message, "lr: expected a finite number ≥ 0, got \(rate)")
+            XCTAssertEqual(message, coreErrorMessage { _ = try Optimizer<Double>(rule: sgd, learningRate: rate, weightDecay: 0) })
+        }
+        XCTAssertEqual(optimizer.learningRate, 0.1)
+        let theta = try buffer([1.0]), g = try buffer([1.0])
+        try optimizer.step([(theta.base, UnsafePointer(g.base), 1)])
+        try optimizer.setLearningRate(0.5)
+        try optimizer.step([(theta.base, UnsafePointer(g.base), 1)])
+        XCTAssertEqual(theta.base[0], 1 - 0.1 - 0.5)
+    }
+
     func testInvalidHyperParametersAreErrors() {
         XCTAssertTrue(coreErrorMessage {
             _ = try Optimizer<Float>(rule: .sgd(momentum: 0, dampening: 0, nesterov: true), learningRate: 1, weightDecay: 0)

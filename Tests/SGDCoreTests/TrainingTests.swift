@@ -92,23 +92,44 @@ final class TrainingTests: XCTestCase {
             norm(Array(UnsafeBufferPointer(start: gradient.base + layer.weightOffset, count: layer.parameterCount)))
         }
         var records: [EpochRecord] = []
+        let optimizer = try sgd(0.5)
         let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 3, batchSize: 40),
-                                       optimizer: try sgd(0.5)) { event, learningRate in
+                                       optimizer: optimizer) { event in
             if case .epochEnd(_, let record) = event {
                 records.append(record)
-                learningRate /= 2  // the handler sets the next epoch's rate
+                try! optimizer.setLearningRate(optimizer.learningRate / 2)  // the handler sets the next epoch's rate
             }
             return true
         }
         XCTAssertEqual(result.ending, .completed)
         XCTAssertEqual(records.map(\.learningRate), [0.5, 0.25, 0.125])
+        XCTAssertEqual(optimizer.learningRate, 0.0625)
         for (actual, wanted) in zip(records[0].gradientNorms, expected) { assertClose(actual, wanted, relative: 1e-12) }
+    }
+
+    func testARateSetInAHandlerAppliesFromTheNextMiniBatch() throws {
+        let p = try problem()
+        let optimizer = try sgd(0.5)
+        var snapshots: [[Double]] = []
+        let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 1, batchSize: 10, reportBatches: true),
+                                       optimizer: optimizer) { event in
+            if case .batchEnd(_, let batch, _) = event {
+                snapshots.append(self.parameters(p.network))
+                if batch == 1 { try! optimizer.setLearningRate(0) }
+            }
+            return true
+        }
+        XCTAssertEqual(result.ending, .completed)
+        XCTAssertEqual(snapshots.count, 4)
+        XCTAssertNotEqual(snapshots[0], snapshots[1])  // η = 0.5 in mini-batch 1
+        XCTAssertEqual(snapshots[1], snapshots[2])     // η = 0 from mini-batch 2 on
+        XCTAssertEqual(snapshots[2], snapshots[3])
     }
 
     func testTheHandlerStopsTraining() throws {
         let p = try problem()
         let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 10, batchSize: 4),
-                                       optimizer: try sgd(0.5)) { event, _ in
+                                       optimizer: try sgd(0.5)) { event in
             if case .epochEnd(let epoch, _) = event { return epoch < 1 }
             return true
         }
@@ -122,7 +143,7 @@ final class TrainingTests: XCTestCase {
                                               learningRate: 1, weightDecay: 0)
         var snapshots = [parameters(p.network)]
         let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 20, batchSize: 4, reportBatches: true),
-                                       optimizer: optimizer) { event, _ in
+                                       optimizer: optimizer) { event in
             if case .batchEnd = event { snapshots.append(self.parameters(p.network)) }
             return true
         }

@@ -2,7 +2,8 @@
 /// vector of `count` scalars (possibly made of several arrays, updated together as one step).
 public final class Optimizer<T: Scalar> {
     public let rule: UpdateRule
-    public var learningRate: Double
+    /// η of the steps to come; changed only through `setLearningRate`, which validates it.
+    public private(set) var learningRate: Double
     public let weightDecay: Double
     /// Steps taken so far (t of the last step).
     public private(set) var steps = 0
@@ -12,7 +13,7 @@ public final class Optimizer<T: Scalar> {
 
     public init(rule: UpdateRule, learningRate: Double, weightDecay: Double) throws {
         try rule.validate()
-        try require(learningRate.isFinite && learningRate >= 0, "lr: expected a finite number ≥ 0, got \(learningRate)")
+        try Self.requireValid(learningRate: learningRate)
         try require(weightDecay.isFinite && weightDecay >= 0,
                     "weight_decay: expected a finite number ≥ 0, got \(weightDecay)")
         self.rule = rule
@@ -20,6 +21,17 @@ public final class Optimizer<T: Scalar> {
         self.weightDecay = weightDecay
         self.count = 0
         self.state = try Buffer(count: 0)
+    }
+
+    /// Sets η for the steps to come. A `fit` reads it before every step, so a progress handler may
+    /// call this: the new rate applies from the next mini-batch.
+    public func setLearningRate(_ rate: Double) throws {
+        try Self.requireValid(learningRate: rate)
+        learningRate = rate
+    }
+
+    private static func requireValid(learningRate rate: Double) throws {
+        try require(rate.isFinite && rate >= 0, "lr: expected a finite number ≥ 0, got \(rate)")
     }
 
     /// Fresh state (zeros, t = 0) for a parameter vector of `count` scalars.

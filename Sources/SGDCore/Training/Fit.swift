@@ -16,7 +16,7 @@ extension Network {
     public func fit(
         _ x: Matrix<T>, _ y: Targets<T>, validation: (x: Matrix<T>, y: Targets<T>)? = nil,
         options: TrainingOptions, optimizer: Optimizer<T>,
-        progress: ProgressHandler = { _, _ in true }
+        progress: ProgressHandler = { _ in true }
     ) throws -> FitResult {
         try validate(x, y)
         if let validation { try validate(validation.x, validation.y, name: "validation_data X", targetName: "validation_data Y") }
@@ -79,12 +79,12 @@ extension Network {
                 if options.reportBatches {
                     publish()
                     lastProgress = clock.now
-                    if !progress(.batchEnd(epoch: epoch, batch: batch, loss: result.loss), &optimizer.learningRate) {
+                    if !progress(.batchEnd(epoch: epoch, batch: batch, loss: result.loss)) {
                         return FitResult(epochs: epoch, ending: .stopped)
                     }
                 } else if clock.now - lastProgress >= Self.progressInterval {
                     lastProgress = clock.now
-                    if !progress(.tick(epoch: epoch, rows: batchStart + count), &optimizer.learningRate) {
+                    if !progress(.tick(epoch: epoch, rows: batchStart + count)) {
                         return FitResult(epochs: epoch, ending: .stopped)
                     }
                 }
@@ -101,7 +101,7 @@ extension Network {
             }
             record.seconds = (clock.now - epochStart).seconds
             lastProgress = clock.now
-            if !progress(.epochEnd(epoch: epoch, record: record), &optimizer.learningRate) {
+            if !progress(.epochEnd(epoch: epoch, record: record)) {
                 return FitResult(epochs: epoch + 1, ending: .stopped)
             }
         }

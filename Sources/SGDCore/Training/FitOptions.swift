@@ -62,9 +62,11 @@ public enum TrainingEvent {
     case epochEnd(epoch: Int, record: EpochRecord)
 }
 
-/// Receives every event; may change the learning rate (from the next mini-batch on). Returning false
-/// stops training at that point.
-public typealias ProgressHandler = (_ event: TrainingEvent, _ learningRate: inout Double) -> Bool
+/// Receives every event and returns whether to go on (false stops training at that point). The fit
+/// is paused at a consistent point meanwhile: the handler may read the network's parameters (but at a
+/// tick) and change the optimizer's learning rate (`Optimizer.setLearningRate`), which then applies
+/// from the next mini-batch.
+public typealias ProgressHandler = (_ event: TrainingEvent) -> Bool
 
 /// How a `fit` ended: after `epochs` finished epochs, and why.
 public struct FitResult: Sendable {
