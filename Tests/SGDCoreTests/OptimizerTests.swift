@@ -94,6 +94,20 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(theta.base[0], 1 - 0.1 - 0.5)
     }
 
+    /// A saved state whose size overflows (a damaged model file) is an error, and leaves the state as it was.
+    func testRestoringAnImpossibleStateIsAnError() throws {
+        let adam = UpdateRule.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, amsgrad: false, decoupledWeightDecay: false)
+        let optimizer = try Optimizer<Double>(rule: adam, learningRate: 0.1, weightDecay: 0)
+        try optimizer.reset(count: 2)
+        let values = try buffer([1.0, 2, 3, 4])
+        XCTAssertEqual(coreErrorMessage {
+            try optimizer.restore(count: Int.max / 2 + 1, steps: 1, values: values.base, valueCount: 4)
+        }, "count: \(Int.max / 2 + 1) parameters is too many")
+        XCTAssertTrue(coreErrorMessage { try optimizer.restore(count: 3, steps: 1, values: values.base, valueCount: 4) }
+            .contains("expected 6 values for 3 parameters, got 4"))
+        XCTAssertEqual(optimizer.count, 2)
+    }
+
     func testInvalidHyperParametersAreErrors() {
         XCTAssertTrue(coreErrorMessage {
             _ = try Optimizer<Float>(rule: .sgd(momentum: 0, dampening: 0, nesterov: true), learningRate: 1, weightDecay: 0)

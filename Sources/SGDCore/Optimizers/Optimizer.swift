@@ -51,8 +51,9 @@ public final class Optimizer<T: Scalar> {
     @_specialize(exported: true, where T == Double)
     public func restore(count: Int, steps: Int, values: UnsafePointer<T>, valueCount: Int) throws {
         try require(steps >= 0, "steps: expected at least 0, got \(steps)")
-        try require(valueCount == count * rule.stateSlots,
-                    "state: expected \(count * rule.stateSlots) values for \(count) parameters, got \(valueCount)")
+        let (expected, overflow) = count.multipliedReportingOverflow(by: rule.stateSlots)
+        try require(!overflow, "count: \(count) parameters is too many")
+        try require(valueCount == expected, "state: expected \(expected) values for \(count) parameters, got \(valueCount)")
         try reset(count: count)
         state.base.update(from: values, count: valueCount)
         self.steps = steps
