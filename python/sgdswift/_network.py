@@ -19,8 +19,7 @@ from .schedules import Schedule
 
 _FILE_FORMAT = "sgdswift.Network"
 _FILE_VERSION = 1
-# The columns of the core's epoch records (sgd_epoch_record), as history keys.
-_RECORD_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "time")
+_RECORD_KEYS = _core.RECORD_FIELDS  # the columns of the core's epoch records, as history keys
 _network_identities = itertools.count()
 
 if TYPE_CHECKING:
@@ -460,18 +459,9 @@ class Network:
         records = np.full((epochs, len(_RECORD_KEYS)), np.nan)
         gradient_norms = np.full((epochs, len(self._sizes) - 1), np.nan)
 
-        rate_in_core = optimizer.lr
-
-        def rate_set_by_a_callback() -> Optional[float]:
-            """`optimizer.lr = η` in a callback: the core takes η from the event's answer (while it
-            waits for a callback it holds the rate, so the optimizer itself must not be touched)."""
-            nonlocal rate_in_core
-            if optimizer.lr == rate_in_core:
-                return None
-            rate_in_core = optimizer.lr
-            return rate_in_core
-
-        def on_event(kind: int, epoch: int, index: int, loss: float, lr: float) -> Union[bool, float, None]:
+        def on_event(kind: int, epoch: int, index: int, loss: float) -> Optional[bool]:
+            """False stops the fit. `optimizer.lr = η` in a callback reaches the core at once (it is
+            paused here) and applies from the next mini-batch."""
             if kind == _core.EVENT_TICK:
                 if progress_bar is not None:
                     progress_bar.update(epoch, index)
@@ -480,14 +470,14 @@ class Network:
                 if progress_bar is not None:
                     progress_bar.update(epoch, min((index + 1) * batch_size, X.shape[0]))
                 logs = {"loss": loss, "epoch": epoch}
-                return False if any([hook(index, logs) is False for hook in batch_hooks]) else rate_set_by_a_callback()
+                return False if any([hook(index, logs) is False for hook in batch_hooks]) else None
             logs = _epoch_logs(records[epoch], gradient_norms[epoch])
             if any([callback.on_epoch_end(epoch, logs) is False for callback in callback_objects
                     if callable(getattr(callback, "on_epoch_end", None))]):
                 return False
-            if schedule is not None:  # a schedule decides every epoch's rate
-                return learning_rate(epoch + 1) if epoch + 1 < epochs else None
-            return rate_set_by_a_callback()
+            if schedule is not None and epoch + 1 < epochs:  # a schedule decides every epoch's rate
+                core_optimizer.lr = learning_rate(epoch + 1)
+            return None
 
         stream = self._fits
         self._fits = min(self._fits + 1, INT64_MAX)  # saturates: the count is saved as int64
@@ -495,18 +485,18 @@ class Network:
         for callback in callback_objects:
             if callable(getattr(callback, "on_train_begin", None)):
                 callback.on_train_begin(self)
-        if schedule is not None and epochs:
-            core_optimizer.set_lr(learning_rate(0))
-        optimizer._fitting = True
         try:
+            if schedule is not None and epochs:
+                core_optimizer.lr = learning_rate(0)
             _, divergence = self._core.fit(
-                core_optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, bool(shuffle), self._seed,
-                stream, l2, clip_norm, bool(normalize_gradient), bool(batch_hooks), records, gradient_norms,
-                on_event)
+                optimizer=core_optimizer, X=X, Y=Y, validation_X=validation_X, validation_Y=validation_Y,
+                epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle), seed=self._seed, stream=stream, l2=l2,
+                clip_norm=clip_norm, normalize_gradient=bool(normalize_gradient), report_batches=bool(batch_hooks),
+                history=records, gradient_norms=gradient_norms, callback=on_event)
         finally:
-            optimizer._fitting = False
             self.history = History(records, gradient_norms)
-            core_optimizer.set_lr(optimizer.lr)  # a schedule sets each epoch's rate, not the optimizer's own
+            if schedule is not None:
+                optimizer.lr = initial_lr  # a schedule sets each epoch's rate, not the optimizer's own
             if progress_bar is not None:
                 progress_bar.on_train_end(self)
         for callback in callback_objects:
@@ -526,8 +516,10 @@ class Network:
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
         record = np.full((1, len(_RECORD_KEYS)), np.nan)
         self.optimizer = optimizer
-        _, divergence = self._core.fit(core_optimizer, X, Y, None, None, 1, X.shape[0], False, self._seed, 0, 0.0,
-                                       0.0, False, False, record, np.empty((1, len(self._sizes) - 1)), None)
+        _, divergence = self._core.fit(
+            optimizer=core_optimizer, X=X, Y=Y, validation_X=None, validation_Y=None, epochs=1, batch_size=X.shape[0],
+            shuffle=False, seed=self._seed, stream=0, l2=0.0, clip_norm=0.0, normalize_gradient=False,
+            report_batches=False, history=record, gradient_norms=np.empty((1, len(self._sizes) - 1)), callback=None)
         if divergence is not None:
             raise DivergenceError(divergence)
         return float(record[0, 0])

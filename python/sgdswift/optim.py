@@ -34,21 +34,21 @@ class Optimizer:
         self.weight_decay = real(weight_decay, "weight_decay")
         self._core: Optional[Any] = None
         self._owner: Optional[tuple] = None  # what the state belongs to: ("network", id) or ("arrays", shapes)
-        self._fitting = False  # inside Network.fit, which hands a changed lr to the core itself
 
     # ---- hyper-parameters --------------------------------------------------------------------------
 
     @property
     def lr(self) -> float:
-        """The learning rate η of the next steps."""
-        return self._lr
+        """The learning rate η of the next steps (during a fit with a schedule, the epoch's rate)."""
+        return self._core.lr if self._core is not None else self._lr
 
     @lr.setter
     def lr(self, value: float) -> None:
-        """Takes effect at the next step; set from a fit's callback, after that callback."""
-        self._lr = real(value, "lr")
-        if self._core is not None and not self._fitting:
-            self._core.set_lr(self._lr)
+        """Takes effect at the next step, also when set from a fit's callback (from its next mini-batch)."""
+        rate = real(value, "lr")
+        if self._core is not None:
+            self._core.lr = rate
+        self._lr = rate
 
     def _settings(self) -> dict[str, Any]:
         return dict(momentum=0.0, dampening=0.0, nesterov=False, alpha=0.0, eps=1.0, beta1=0.0, beta2=0.0,
