@@ -1,6 +1,6 @@
 """Property-based fuzzing of sgdswift's public API with hypothesis.
 
-    python Tests/python/fuzz_driver.py --examples 10000 --seed 0 [--log last_case.py] [--target NAME ...]
+    python Tests/python/fuzz/fuzz_driver.py --examples 10000 --seed 0 [--log last_case.py] [--target NAME ...]
 
 Each hypothesis example is a *case*: a short Python snippet (setup, then one call into sgdswift) and
 what the oracle expects of it. Before a case runs, its full snippet is written to the log file (one
