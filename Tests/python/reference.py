@@ -54,7 +54,8 @@ def one_hot(labels, classes):
 def _dense(Y, outputs):
     Y = np.asarray(Y)
     if Y.ndim == 1:
-        return one_hot(Y, outputs) if outputs > 1 else Y.reshape(-1, 1).astype(np.float64)
+        # labels may come in any integer-valued real dtype (float, bool, unsigned), as the package takes them
+        return one_hot(Y.astype(np.int64), outputs) if outputs > 1 else Y.reshape(-1, 1).astype(np.float64)
     return Y.astype(np.float64)
 
 
