@@ -5,7 +5,13 @@
     δ_l = (δ_{l+1} W_{l+1}ᵀ) ⊙ σ'(z_l)
     ∂C/∂W_l = a_{l-1}ᵀ δ_l,   ∂C/∂b_l = Σ_rows δ_l
 
-Losses are those of DESIGN.md §8, as means over the n rows of a batch.
+The losses, over a batch of n rows and k outputs (gradients are those of this batch-mean loss):
+
+    quadratic             C = 1/(2n) Σ_rows ‖y − a‖²
+    mse                   C = 1/(n·k) Σ_rows Σ_j (y − a)²
+    mae                   C = 1/(n·k) Σ_rows Σ_j |y − a|
+    binary_cross_entropy  C = −1/n Σ_rows Σ_j [y log a + (1 − y) log(1 − a)]   (sigmoid output)
+    cross_entropy         C = −1/n Σ_rows Σ_j y log a                          (softmax output)
 """
 import numpy as np
 
