@@ -137,9 +137,10 @@ def numerical_gradient(weights, biases, X, Y, hidden, output, loss_name, eps=1e-
     return result[:len(weights)], result[len(weights):]
 
 
-def sgd_epoch(weights, biases, X, Y, hidden, output, loss_name, lr, batch_size, order=None):
+def sgd_epoch(weights, biases, X, Y, hidden, output, loss_name, lr, batch_size, order=None, transform=None):
     """One epoch of mini-batch gradient descent over the rows in `order` (default: as given), the last
-    batch possibly partial: W ← W − lr·∂C_batch/∂W. Returns the new (weights, biases)."""
+    batch possibly partial: W ← W − lr·∂C_batch/∂W, with (dW, db) = transform(weights, biases, dW, db)
+    when given (a regularised or clipped gradient). Returns the new (weights, biases)."""
     weights = [np.array(W, dtype=np.float64) for W in weights]
     biases = [np.array(b, dtype=np.float64) for b in biases]
     order = np.arange(len(X)) if order is None else np.asarray(order)
@@ -147,6 +148,8 @@ def sgd_epoch(weights, biases, X, Y, hidden, output, loss_name, lr, batch_size, 
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
         dW, db = gradient(weights, biases, X[rows], Y[rows], hidden, output, loss_name)
+        if transform is not None:
+            dW, db = transform(weights, biases, dW, db)
         weights = [W - lr * g for W, g in zip(weights, dW)]
         biases = [b - lr * g for b, g in zip(biases, db)]
     return weights, biases
