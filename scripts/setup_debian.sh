@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The Debian leg, as the design card names it: Debian's own /usr/bin/python3 with apt's python3-numpy
-# (1.24 on bookworm). A virtual environment .venv-debian sees the system site-packages, and pip is
-# held to the system NumPy by a constraint, so the package is built and tested against NumPy 1.24
-# while .venv (scripts/setup.sh) tests a pip NumPy 2.x. Idempotent; used by scripts/test.sh.
+# The Debian leg of the tests: Debian's own /usr/bin/python3 with apt's python3-numpy (1.24 on
+# bookworm). A virtual environment .venv-debian sees the system site-packages, and pip is held to the
+# system NumPy by a constraint, so the package is built and tested against NumPy 1.24 while .venv
+# (scripts/setup.sh) tests a pip NumPy 2.x. Idempotent; used by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -5,7 +5,13 @@
     δ_l = (δ_{l+1} W_{l+1}ᵀ) ⊙ σ'(z_l)
     ∂C/∂W_l = a_{l-1}ᵀ δ_l,   ∂C/∂b_l = Σ_rows δ_l
 
-Losses are those of DESIGN.md §8, as means over the n rows of a batch.
+The losses, over a batch of n rows and k outputs (gradients are those of this batch-mean loss):
+
+    quadratic             C = 1/(2n) Σ_rows ‖y − a‖²
+    mse                   C = 1/(n·k) Σ_rows Σ_j (y − a)²
+    mae                   C = 1/(n·k) Σ_rows Σ_j |y − a|
+    binary_cross_entropy  C = −1/n Σ_rows Σ_j [y log a + (1 − y) log(1 − a)]   (sigmoid output)
+    cross_entropy         C = −1/n Σ_rows Σ_j y log a                          (softmax output)
 """
 import numpy as np
 
@@ -54,7 +60,8 @@ def one_hot(labels, classes):
 def _dense(Y, outputs):
     Y = np.asarray(Y)
     if Y.ndim == 1:
-        return one_hot(Y, outputs) if outputs > 1 else Y.reshape(-1, 1).astype(np.float64)
+        # labels may come in any integer-valued real dtype (float, bool, unsigned), as the package takes them
+        return one_hot(Y.astype(np.int64), outputs) if outputs > 1 else Y.reshape(-1, 1).astype(np.float64)
     return Y.astype(np.float64)
 
 
@@ -130,9 +137,10 @@ def numerical_gradient(weights, biases, X, Y, hidden, output, loss_name, eps=1e-
     return result[:len(weights)], result[len(weights):]
 
 
-def sgd_epoch(weights, biases, X, Y, hidden, output, loss_name, lr, batch_size, order=None):
+def sgd_epoch(weights, biases, X, Y, hidden, output, loss_name, lr, batch_size, order=None, transform=None):
     """One epoch of mini-batch gradient descent over the rows in `order` (default: as given), the last
-    batch possibly partial: W ← W − lr·∂C_batch/∂W. Returns the new (weights, biases)."""
+    batch possibly partial: W ← W − lr·∂C_batch/∂W, with (dW, db) = transform(weights, biases, dW, db)
+    when given (a regularised or clipped gradient). Returns the new (weights, biases)."""
     weights = [np.array(W, dtype=np.float64) for W in weights]
     biases = [np.array(b, dtype=np.float64) for b in biases]
     order = np.arange(len(X)) if order is None else np.asarray(order)
@@ -140,6 +148,8 @@ def sgd_epoch(weights, biases, X, Y, hidden, output, loss_name, lr, batch_size, 
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
         dW, db = gradient(weights, biases, X[rows], Y[rows], hidden, output, loss_name)
+        if transform is not None:
+            dW, db = transform(weights, biases, dW, db)
         weights = [W - lr * g for W, g in zip(weights, dW)]
         biases = [b - lr * g for b, g in zip(biases, db)]
     return weights, biases

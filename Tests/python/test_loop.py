@@ -23,18 +23,13 @@ def network(seed=5):
     return sg.Network([4, 6, 3], **ARCHITECTURE, dtype="float64", seed=seed)
 
 
-def reference_epochs(net, X, y, epochs, batch_size, lr_for_epoch, transform=lambda weights, biases, dW, db: (dW, db)):
+def reference_epochs(net, X, y, epochs, batch_size, lr_for_epoch, transform=None):
     """Plain SGD epochs in NumPy, without shuffling, with the gradient passed through `transform`."""
-    weights, biases = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
+    weights, biases = net.weights, net.biases
     for epoch in range(epochs):
-        lr = lr_for_epoch(epoch)
-        for start in range(0, len(X), batch_size):
-            rows = slice(start, start + batch_size)
-            dW, db = transform(weights, biases, *reference.gradient(weights, biases, X[rows], y[rows], **{
-                "hidden": ARCHITECTURE["hidden"], "output": ARCHITECTURE["output"],
-                "loss_name": ARCHITECTURE["loss"]}))
-            weights = [w - lr * g for w, g in zip(weights, dW)]
-            biases = [b - lr * g for b, g in zip(biases, db)]
+        weights, biases = reference.sgd_epoch(weights, biases, X, y, ARCHITECTURE["hidden"], ARCHITECTURE["output"],
+                                              ARCHITECTURE["loss"], lr_for_epoch(epoch), batch_size,
+                                              transform=transform)
     return weights + biases
 
 

@@ -1,6 +1,6 @@
 """Property-based fuzzing of sgdswift's public API with hypothesis.
 
-    python Tests/python/fuzz_driver.py --examples 10000 --seed 0 [--log last_case.py] [--target NAME ...]
+    python Tests/python/fuzz/fuzz_driver.py --examples 10000 --seed 0 [--log last_case.py] [--target NAME ...]
 
 Each hypothesis example is a *case*: a short Python snippet (setup, then one call into sgdswift) and
 what the oracle expects of it. Before a case runs, its full snippet is written to the log file (one
@@ -9,7 +9,8 @@ SIGILL/SIGTRAP, a bad pointer SIGSEGV) the parent process can say which case kil
 runs as it stands in a fresh interpreter (`python last_case.py`) to reproduce the crash.
 
 The oracle: every case either works correctly — finite outputs of the right shape, `predict` equal to
-a NumPy forward pass over `net.weights`/`net.biases`, `loss`/`evaluate`/`step` equal to a NumPy loss,
+the NumPy forward pass of reference.py over `net.weights`/`net.biases`, `loss`/`evaluate`/`step` equal to
+reference.py's loss, an SGD step equal to optim_reference.py's,
 `save`/`load` bit for bit — or raises TypeError/ValueError with a message that names the argument
 (sg.DivergenceError, FileNotFoundError or OSError where these are the right answer). Cases the oracle
 knows to be valid must work; cases it knows to be invalid must be refused, and a refused call must
@@ -49,6 +50,11 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import sgdswift as sg
+
+# The NumPy oracles shared with the rest of the tests live one folder up; this file also runs as a script.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import optim_reference  # noqa: E402
+import reference  # noqa: E402
 
 # ------------------------------------------------------------------------------------------------
 # Cases
@@ -337,53 +343,17 @@ def net_specs(draw, max_layers: int = 4, max_size: int = 6) -> NetSpec:
                    pick(draw, ["float32", "float64"]), integer(draw, 0, 2**64 - 1))
 
 
-# ---- the NumPy reference ------------------------------------------------------------------------
+# ---- the oracle: reference.py in float64 over the network's own parameters ----------------------------
 
-def _activate(z: np.ndarray, name: str) -> np.ndarray:
-    if name == "sigmoid":
-        return 0.5 * (1 + np.tanh(z / 2))
-    if name == "relu":
-        return np.maximum(z, 0)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "identity":
-        return z
-    shifted = z - z.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def forward(net: sg.Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(z_L, a_L) in float64 from the network's own parameters."""
-    a = np.asarray(X, dtype=np.float64)
-    z = a
-    layers = len(net.weights)
-    for l, (W, b) in enumerate(zip(net.weights, net.biases)):
-        z = a @ W.astype(np.float64) + b.astype(np.float64)
-        a = _activate(z, net.output if l == layers - 1 else net.hidden)
-    return z, a
+def reference_output(net: sg.Network, X: np.ndarray) -> np.ndarray:
+    """a_L, the network's output."""
+    _, activations = reference.forward(net.weights, net.biases, X, net.hidden, net.output)
+    return activations[-1]
 
 
 def reference_loss(net: sg.Network, X: np.ndarray, Y: np.ndarray) -> float:
-    z, a = forward(net, X)
-    Y = np.asarray(Y)
-    k = net.sizes[-1]
-    if Y.ndim == 1 and k > 1:
-        Y = np.eye(k)[Y.astype(np.int64)]
-    Y = Y.reshape(len(X), k).astype(np.float64)
-    name = net.loss_name
-    if name == "quadratic":
-        return float(0.5 * np.mean(np.sum((Y - a) ** 2, axis=1)))
-    if name == "mse":
-        return float(np.mean((Y - a) ** 2))
-    if name == "mae":
-        return float(np.mean(np.abs(Y - a)))
-    if name == "binary_cross_entropy":
-        softplus = lambda t: np.logaddexp(0, t)  # noqa: E731
-        return float(np.mean(np.sum(Y * softplus(-z) + (1 - Y) * softplus(z), axis=1)))
-    m = z.max(axis=1, keepdims=True)
-    log_a = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
-    return float(np.mean(-np.sum(Y * log_a, axis=1)))
+    """The batch-mean loss of the targets Y (labels or dense rows)."""
+    return float(reference.loss(net.weights, net.biases, X, Y, net.hidden, net.output, net.loss_name))
 
 
 def close(actual: Any, expected: Any, dtype: np.dtype, scale: float = 1.0) -> bool:
@@ -532,7 +502,7 @@ def check_predict(spec: NetSpec, x: ArrayValue) -> Callable[[dict], Optional[str
         if moderate(X) and moderate(net.parameters, 1e2):
             if not np.isfinite(out).all():
                 return "predict: non-finite output for moderate input"
-            _, a = forward(net, X)
+            a = reference_output(net, X)
             if not close(out, a, spec.np_dtype):
                 return f"predict differs from the NumPy forward pass by {np.max(np.abs(out - a)):.3g}"
         return None
@@ -735,7 +705,7 @@ def constructor_cases(draw) -> Case:
             return "non-finite initial parameters"
         X = np.linspace(-1, 1, 2 * net.sizes[0]).reshape(2, -1)
         out = net.predict(X)
-        _, a = forward(net, X.astype(net.dtype))
+        a = reference_output(net, X.astype(net.dtype))
         if not close(out, a, net.dtype):
             return "predict of a new network differs from the NumPy forward pass"
         return None
@@ -1032,10 +1002,9 @@ def optimizer_cases(draw) -> Case:
             return "optimizer step made finite parameters non-finite with moderate hyper-parameters"
         if name == "SGD" and repeat == 1 and grads_ok and moderate_hyper and \
                 float(ns["opt"].momentum) == 0 and params_after:
-            lr, wd = ns["opt"].lr, ns["opt"].weight_decay
             for p, before, g in zip(params_after, ns["before"], gradients):
-                expected = before.astype(np.float64) - lr * (np.asarray(g.array, dtype=p.dtype).astype(np.float64)
-                                                            + wd * before.astype(np.float64))
+                rule = optim_reference.SGD(lr=ns["opt"].lr, weight_decay=ns["opt"].weight_decay)
+                expected = rule.step(before.astype(np.float64), np.asarray(g.array, dtype=p.dtype).astype(np.float64))
                 if not close(p, expected, p.dtype):
                     return f"SGD step differs from θ − η(g + λθ) by {np.max(np.abs(p - expected)):.3g}"
         return None
@@ -1212,7 +1181,7 @@ def thread_cases(draw) -> Case:
         if sg.get_num_threads() != expected:
             return f"get_num_threads() {sg.get_num_threads()} after set_num_threads({code})"
         out = ns["out"]
-        _, a = forward(ns["net"], X)
+        a = reference_output(ns["net"], X)
         if not close(out, a, spec.np_dtype):
             return "predict differs from the NumPy forward pass after set_num_threads"
         return None

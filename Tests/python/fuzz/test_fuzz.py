@@ -1,4 +1,4 @@
-"""Property-based fuzzing of the public API (Tests/python/fuzz_driver.py), each target in its own interpreter.
+"""Property-based fuzzing of the public API (Tests/python/fuzz/fuzz_driver.py), each target in its own interpreter.
 
 A Swift trap kills the process that runs it, so the driver runs in a subprocess: a death by signal, a
 nonzero exit, a hang or a failure in the driver's JSON summary fails the test, with the signal, the
@@ -6,7 +6,7 @@ case that was running (the driver writes each case to a log file before running 
 reproducers. Each target gets its own subprocess, so that a crash in one does not hide the others.
 
 Budget: SGDSWIFT_FUZZ_EXAMPLES cases in all (default 12 000, about a minute on 2 cores); the long run
-is `SGDSWIFT_FUZZ_EXAMPLES=100000 pytest Tests/python/test_fuzz.py` (SGDSWIFT_FUZZ_SEED picks another
+is `SGDSWIFT_FUZZ_EXAMPLES=100000 pytest Tests/python/fuzz` (SGDSWIFT_FUZZ_SEED picks another
 seed). Needs hypothesis (`pip install hypothesis`).
 """
 import json
