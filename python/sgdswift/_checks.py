@@ -85,3 +85,151 @@ def numeric_array(value: Any, name: str) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers (float, int or bool), got dtype {array.dtype}")
     return array
+
+
+# ---- declarative constraints (estimators) ----
+# A parameter's constraints are a list of the kinds of value it accepts, each with its range: a value must
+# be of one of the kinds (else TypeError, naming every kind) and within that kind's range (else ValueError).
+# `None` in a list stands for the value None.
+
+def _either(descriptions: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return descriptions[0] if len(descriptions) == 1 else f"{', '.join(descriptions[:-1])} or {descriptions[-1]}"
+
+
+class Constraint:
+    """A kind of value a parameter accepts; by default every value of the kind."""
+
+    kind = ""  # what the kind is called in a TypeError: "an int", "a float", ...
+
+    def admits(self, value: Any) -> bool:
+        """Whether value is of this kind."""
+        raise NotImplementedError
+
+    def refusal(self, value: Any, constraints: list["Constraint"]) -> Optional[str]:
+        """For a value of this kind, None when it is in range, else what the ValueError says after the
+        parameter's name ("expected …, got …"); `constraints` are all of the parameter's."""
+        return None
+
+    def __str__(self) -> str:  # the kind with its range
+        return self.kind
+
+
+class Interval(Constraint):
+    """Numbers of a type (numbers.Integral: ints, not bools; numbers.Real: any real number, not a bool) from
+    low to high (high None: unbounded). closed says which ends belong to a Real interval ("both", "left",
+    "right", "neither"); Integral intervals here are closed."""
+
+    def __init__(self, number_type: type, low: float, high: Optional[float], closed: str = "both"):
+        self.integral = number_type is numbers.Integral
+        self.low, self.high = low, high
+        self.include_low, self.include_high = closed in ("both", "left"), closed in ("both", "right")
+        self.kind = "an int" if self.integral else "a float"
+
+    def admits(self, value: Any) -> bool:
+        if self.integral:
+            return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+        return as_float(value) is not None
+
+    def refusal(self, value: Any, constraints: list[Constraint]) -> Optional[str]:
+        if self.integral:
+            # Below the minimum, just the minimum: the maximum of an int parameter here is a cap far
+            # beyond use, noise to someone who passed 0.
+            if value < self.low:
+                return f"an int >= {self.low}, got {value!r}"
+            if self.high is not None and value > self.high:
+                return f"{self}, got {value!r}"
+            return None
+        number = as_float(value)
+        if not math.isfinite(number):
+            return f"a finite float, got {number!r}"
+        high = math.inf if self.high is None else self.high
+        if (number < self.low or (number == self.low and not self.include_low) or number > high
+                or (number == high and not self.include_high)):
+            return f"{self}, got {number!r}"
+        return None
+
+    def __str__(self) -> str:
+        if self.integral:
+            return f"an int >= {self.low}" if self.high is None else f"an int from {self.low} to {self.high}"
+        high = math.inf if self.high is None else self.high
+        closing = "]" if self.include_high and math.isfinite(high) else ")"
+        return f"a float in {'[' if self.include_low else '('}{self.low:g}, {high:g}{closing}"
+
+
+class Options(Constraint):
+    """Names (str). hints: a note for a name that is refused on purpose, e.g. one scikit-learn offers."""
+
+    def __init__(self, *names: str, hints: Optional[dict[str, str]] = None):
+        self.names = names
+        self.hints = hints or {}
+        self.kind = repr(names[0]) if len(names) == 1 else f"one of {list(names)}"
+
+    def admits(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def refusal(self, value: Any, constraints: list[Constraint]) -> Optional[str]:
+        if value in self.names:
+            return None
+        # An unknown name hears every accepted value (say 'auto' or an int), as the user may not know them.
+        hint = f" ({self.hints[value]})" if value in self.hints else ""
+        return f"{_either([str(constraint) for constraint in constraints])}, got {value!r}{hint}"
+
+
+class Boolean(Constraint):
+    """True or False (Python's or NumPy's bool; not 0 or 1)."""
+
+    kind = "True or False"
+
+    def admits(self, value: Any) -> bool:
+        return isinstance(value, (bool, np.bool_))
+
+
+class Infinity(Constraint):
+    """The float inf (math.inf, np.inf), e.g. for "never"."""
+
+    kind = "inf"
+
+    def admits(self, value: Any) -> bool:
+        return isinstance(value, float) and value == math.inf
+
+
+class InstanceOf(Constraint):
+    """Any instance of a class, called by `kind` in messages."""
+
+    def __init__(self, cls: type, kind: str):
+        self.cls, self.kind = cls, kind
+
+    def admits(self, value: Any) -> bool:
+        return isinstance(value, self.cls)
+
+
+class _NoneConstraint(Constraint):
+    """The value None, written `None` in a list of constraints."""
+
+    kind = "None"
+
+    def admits(self, value: Any) -> bool:
+        return value is None
+
+
+_NONE = _NoneConstraint()
+
+
+def check_value(value: Any, name: str, constraints: list[Optional[Constraint]]) -> None:
+    """Checks value against a list of constraints: the first constraint of the value's kind decides."""
+    every = [_NONE if constraint is None else constraint for constraint in constraints]
+    matching = next((constraint for constraint in every if constraint.admits(value)), None)
+    if matching is None:
+        raise TypeError(f"{name}: expected {_either([constraint.kind for constraint in every])}, got "
+                        f"{type(value).__name__} {value!r}")
+    refusal = matching.refusal(value, every)
+    if refusal is not None:
+        raise ValueError(f"{name}: expected {refusal}")
+
+
+def check_parameters(estimator: Any, table: dict[str, list[Optional[Constraint]]]) -> None:
+    """Checks each parameter (attribute) of the estimator named in table against its constraints, in the
+    table's order."""
+    for name, constraints in table.items():
+        check_value(getattr(estimator, name), name, constraints)

@@ -16,16 +16,16 @@ through `Network.save`, optimizer state included.
 """
 from __future__ import annotations
 
-import numbers
 import os
 import tempfile
 import warnings
+from numbers import Integral, Real
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 from ._network import Network, load
-from ._checks import MAX_EPOCHS, as_float
+from ._checks import MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value
 from .optim import SGD, Adam, Optimizer
 
 try:
@@ -62,7 +62,7 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 ArrayLike = Any  # anything np.asarray reads as a 2-D table of numbers (lists, ndarrays, DataFrames, memmaps)
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
-_MAX_LAYER_SIZE = 2**31 - 1  # as sgdswift.Network's sizes
+_LAYER_SIZE = Interval(Integral, 1, 2**31 - 1)  # as sgdswift.Network's sizes
 
 
 def _require_sklearn(name: str) -> None:
@@ -77,44 +77,6 @@ def _require_targets(y: Any) -> None:
     """scikit-learn's own messages for a missing y do not all name it; this one also says what its checks expect."""
     if y is None:
         raise ValueError("y: this estimator requires y to be passed, but the target y is None")
-
-
-def _check_real(value: Any, name: str, low: float, high: float = np.inf, low_open: bool = False,
-                high_open: bool = False, allow_inf: bool = False) -> float:
-    converted = as_float(value)
-    if converted is None:
-        raise TypeError(f"{name}: expected a float, got {type(value).__name__} {value!r}")
-    value = converted
-    if np.isnan(value) or (np.isinf(value) and not allow_inf):
-        raise ValueError(f"{name}: expected a finite float, got {value!r}")
-    if value < low or (low_open and value == low) or value > high or (high_open and value == high):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open or np.isinf(high) else ']'}"
-        raise ValueError(f"{name}: expected a float in {interval}, got {value!r}")
-    return value
-
-
-def _check_integer(value: Any, name: str, low: int, high: Optional[int] = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
-    if high is not None and value > high:
-        raise ValueError(f"{name}: expected an int from {low} to {high}, got {value!r}")
-    return int(value)
-
-
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
-
-
-def _check_option(value: Any, name: str, options: Sequence[str], hint: str = "") -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name}: expected one of {list(options)}, got {type(value).__name__} {value!r}")
-    if value not in options:
-        raise ValueError(f"{name}: expected one of {list(options)}, got {value!r}{hint}")
-    return value
 
 
 def _network_to_bytes(network: Network) -> bytes:
@@ -277,57 +239,53 @@ class _BaseMLP(BaseEstimator):
 
     # ---- argument checks -------------------------------------------------------------------------
 
+    # What each parameter accepts, as documented (see MLPClassifier), in the constructor's order: the kinds
+    # of value, each with its range. The name and layout are scikit-learn's, the vocabulary is sgdswift's
+    # own (_checks), so scikit-learn's BaseEstimator._validate_params does not apply. hidden_layer_sizes
+    # (an int or a sequence of ints) is checked and converted by _hidden_sizes.
+    _parameter_constraints: dict[str, list] = {
+        "activation": [Options(*_ACTIVATIONS)],
+        "solver": [Options("sgd", "adam",
+                           hints={"lbfgs": "lbfgs is not offered: the Swift core trains by gradient descent"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Options("auto"), Interval(Integral, 1, None)],
+        "learning_rate": [Options("constant", "invscaling", "adaptive")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, MAX_EPOCHS)],  # one Network.fit call trains them all
+        "shuffle": [Boolean()],
+        "random_state": [None, Interval(Integral, 0, 2**32 - 1),
+                         InstanceOf(np.random.RandomState, "a numpy.random.RandomState")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": [Boolean(), Interval(Integral, 0, None)],
+        "warm_start": [Boolean()],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": [Boolean()],
+        "early_stopping": [Boolean()],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None), Infinity()],
+    }
+
     def _hidden_sizes(self) -> list[int]:
         sizes: Any = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, (bool, np.bool_)):
+        if _LAYER_SIZE.admits(sizes):  # one int: one hidden layer
             sizes = [sizes]
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
             raise TypeError(f"hidden_layer_sizes: expected an int or a sequence of ints such as (100,), got "
                             f"{type(sizes).__name__} {sizes!r}")
-        sizes = [_check_integer(size, f"hidden_layer_sizes[{i}]", 1) for i, size in enumerate(sizes)]
+        sizes = list(sizes)
         for i, size in enumerate(sizes):
-            if size > _MAX_LAYER_SIZE:
-                raise ValueError(f"hidden_layer_sizes[{i}]: expected an int from 1 to {_MAX_LAYER_SIZE}, got {size}")
-        return sizes
+            check_value(size, f"hidden_layer_sizes[{i}]", [_LAYER_SIZE])
+        return [int(size) for size in sizes]
 
     def _check_params(self) -> None:
-        _check_option(self.activation, "activation", list(_ACTIVATIONS))
-        _check_option(self.solver, "solver", ["sgd", "adam"],
-                      " (lbfgs is not offered: the Swift core trains by gradient descent)"
-                      if self.solver == "lbfgs" else "")
-        _check_real(self.alpha, "alpha", 0.0)
-        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            if isinstance(self.batch_size, str):
-                raise ValueError(f"batch_size: expected 'auto' or an int >= 1, got {self.batch_size!r}")
-            _check_integer(self.batch_size, "batch_size", 1)
-        _check_option(self.learning_rate, "learning_rate", ["constant", "invscaling", "adaptive"])
-        _check_real(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
-        _check_real(self.power_t, "power_t", 0.0)
-        _check_integer(self.max_iter, "max_iter", 1, MAX_EPOCHS)  # one Network.fit call trains them all
-        _check_bool(self.shuffle, "shuffle")
-        if not (self.random_state is None or isinstance(self.random_state, np.random.RandomState) or
-                (isinstance(self.random_state, numbers.Integral) and not isinstance(self.random_state, bool))):
-            raise TypeError(f"random_state: expected None, an int or a numpy.random.RandomState, got "
-                            f"{type(self.random_state).__name__} {self.random_state!r}")
-        if isinstance(self.random_state, numbers.Integral) and not 0 <= self.random_state < 2**32:
-            raise ValueError(f"random_state: expected an int from 0 to 2**32 - 1, got {self.random_state}")
-        _check_real(self.tol, "tol", 0.0)
-        if isinstance(self.verbose, (bool, np.bool_)):
-            pass
-        else:
-            _check_integer(self.verbose, "verbose", 0)
-        _check_bool(self.warm_start, "warm_start")
-        _check_real(self.momentum, "momentum", 0.0, 1.0)
-        _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
-        _check_bool(self.early_stopping, "early_stopping")
-        _check_real(self.validation_fraction, "validation_fraction", 0.0, 1.0, high_open=True)
-        if self.early_stopping and self.validation_fraction == 0:
+        check_parameters(self, self._parameter_constraints)
+        # The table checks each parameter alone; what depends on two:
+        if self.early_stopping and self.validation_fraction == 0:  # an empty validation set scores nothing
             raise ValueError("validation_fraction: expected a float in (0, 1) with early_stopping=True, got 0.0")
-        _check_real(self.beta_1, "beta_1", 0.0, 1.0, high_open=True)
-        _check_real(self.beta_2, "beta_2", 0.0, 1.0, high_open=True)
-        _check_real(self.epsilon, "epsilon", 0.0, low_open=True)
-        if not (isinstance(self.n_iter_no_change, float) and self.n_iter_no_change == np.inf):
-            _check_integer(self.n_iter_no_change, "n_iter_no_change", 1)
 
     # ---- the training loop -----------------------------------------------------------------------
 
