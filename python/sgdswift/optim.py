@@ -17,7 +17,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from . import _core
-from ._checks import DTYPES, flag, real
+from ._checks import DTYPES, flag, pair, real
+
 
 class Optimizer:
     """Base class: hyper-parameters, and the state the core keeps for one set of parameters."""
@@ -81,11 +82,8 @@ class Optimizer:
                              f"{self._dtype}), not of {self._describe(owner)} ({dtype}); use a new optimizer or "
                              f"call reset() first")
         if self._core is None:
-            settings = self._settings()
-            self._core = _core.Optimizer(DTYPES[dtype], self._rule, self._lr, self.weight_decay,
-                                         settings["momentum"], settings["dampening"], settings["nesterov"],
-                                         settings["alpha"], settings["eps"], settings["beta1"], settings["beta2"],
-                                         settings["amsgrad"], settings["decoupled_weight_decay"])
+            self._core = _core.Optimizer(dtype=DTYPES[dtype], rule=self._rule, lr=self._lr,
+                                         weight_decay=self.weight_decay, **self._settings())
             self._owner = owner
             self._dtype = dtype
         return self._core
@@ -254,9 +252,8 @@ class Adam(Optimizer):
     def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False):
         super().__init__(lr, weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
-        self.betas = (real(betas[0], "betas[0]", 0, 1), real(betas[1], "betas[1]", 0, 1))
+        beta1, beta2 = pair(betas, "betas", "(beta1, beta2)")
+        self.betas = (real(beta1, "betas[0]", 0, 1), real(beta2, "betas[1]", 0, 1))
         self.eps = real(eps, "eps", include_low=False)
         self.amsgrad = flag(amsgrad, "amsgrad")
 
