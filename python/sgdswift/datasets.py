@@ -44,14 +44,16 @@ import tempfile
 import urllib.error
 import urllib.request
 import zlib
-from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from ._checks import float_dtype, one_of
+from ._files import PathLike
 
 __all__ = ["load_mnist", "load_fashion_mnist", "read_idx", "FASHION_MNIST_CLASSES", "MNIST_PICKLE_SHA256",
            "MNIST_SHA256", "FASHION_MNIST_SHA256"]
 
-PathLike = Union[str, "os.PathLike[str]"]
 Split = Tuple[np.ndarray, np.ndarray]
 
 MNIST_PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
@@ -464,13 +466,6 @@ def _find(spec: _Dataset, path: Optional[PathLike], download: Optional[bool], ca
                             + "".join(f"  - {line}\n" for line in tried) + _how_to_get(spec))
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise ValueError(f"dtype: expected a floating dtype such as 'float32', got {dtype}")
-    return dtype
-
-
 # ---------------------------------------------------------------------------------------------- loaders
 
 def load_mnist(path: Optional[PathLike] = None, *, split: str = "standard", dtype: Any = "float32",
@@ -498,9 +493,8 @@ def load_mnist(path: Optional[PathLike] = None, *, split: str = "standard", dtyp
     network operation (connecting, each read) may take. Raises FileNotFoundError, listing what was tried,
     when MNIST is nowhere to be had, and ValueError for a corrupt file.
     """
-    if split not in ("standard", "nielsen"):
-        raise ValueError(f"split: expected 'standard' or 'nielsen', got {split!r}")
-    dtype = _float_dtype(dtype)
+    one_of(split, "split", ("standard", "nielsen"))
+    dtype = float_dtype(dtype, "dtype")
     kind, where = _find(_MNIST, path, download, cache_dir, mirrors, timeout)
     if kind == "pickle":
         parts = _pickle_arrays(where, dtype)
@@ -538,6 +532,6 @@ def load_fashion_mnist(path: Optional[PathLike] = None, *, dtype: Any = "float32
     operation (connecting, each read) may take. Raises FileNotFoundError, listing what was tried, when the
     data is nowhere to be had, and ValueError for a corrupt file.
     """
-    dtype = _float_dtype(dtype)
+    dtype = float_dtype(dtype, "dtype")
     _, files = _find(_FASHION_MNIST, path, download, cache_dir, mirrors, timeout)
     return _idx_arrays(files, dtype)
