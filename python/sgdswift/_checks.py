@@ -16,7 +16,7 @@ import numpy as np
 from . import _core
 
 # The dtypes the core computes in, and their codes in the C API.
-DTYPES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
+DTYPES: dict[np.dtype, int] = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
 # Sizes handed to the core: far beyond any real use, and safe from overflow in C and Swift.
 COUNTER_LIMIT = 2**62
 INT64_MAX = 2**63 - 1
@@ -33,7 +33,7 @@ def as_float(value: Any) -> Optional[float]:
     try:
         return float(value)
     except OverflowError:
-        return math.inf if value > 0 else -math.inf
+        return -math.inf if value < 0 else math.inf
 
 
 def real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *, include_low: bool = True,

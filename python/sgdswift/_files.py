@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -21,8 +21,9 @@ def write_npz(path: PathLike, arrays: Mapping[str, np.ndarray]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".sgdswift-", suffix=".tmp")
     try:
+        contents: dict[str, Any] = dict(arrays)  # (NumPy's stub would take a key "allow_pickle" for its flag)
         with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **arrays)
+            np.savez(file, **contents)
             file.flush()
             os.fsync(file.fileno())
         umask = os.umask(0)  # the only way to read the umask is to set it

@@ -196,9 +196,27 @@ def format_logs(logs: dict[str, Any]) -> str:
     return ", ".join(parts + [f"lr {logs['lr']:.3g}", f"{logs['time']:.2f} s"])
 
 
+class _TrainBeginHook(Protocol):
+    def on_train_begin(self, network: Trainable) -> None: ...
+
+
+class _EpochEndHook(Protocol):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> Optional[bool]: ...
+
+
+class _BatchEndHook(Protocol):
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> Optional[bool]: ...
+
+
+class _TrainEndHook(Protocol):
+    def on_train_end(self, network: Trainable) -> None: ...
+
+
 EpochFunction = Callable[[int, dict[str, Any]], Any]
-# What `fit(callbacks=...)` takes: one callback or callable, or a list or tuple of them.
-Callbacks = Union[Callback, EpochFunction, Sequence[Union[Callback, EpochFunction]], None]
+# What `fit(callbacks=...)` takes: callables f(epoch, logs) and objects with any of Callback's methods,
+# one or a list or tuple of them.
+CallbackLike = Union[EpochFunction, _TrainBeginHook, _EpochEndHook, _BatchEndHook, _TrainEndHook]
+Callbacks = Union[CallbackLike, Sequence[CallbackLike], None]
 _HOOKS = ("on_train_begin", "on_epoch_end", "on_batch_end", "on_train_end")
 
 
