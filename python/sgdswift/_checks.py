@@ -127,6 +127,18 @@ def function(value: Any, name: str, description: str) -> Any:
     return value
 
 
+def rate_schedule(value: Any, name: str, validation: bool) -> Any:
+    """fit's schedule: None or a callable; a schedule that watches a validation figure needs `validation`."""
+    if value is None:
+        return None
+    function(value, name, "a schedule or a callable epoch -> lr")
+    monitor = getattr(value, "monitor", None)
+    if isinstance(monitor, str) and monitor.startswith("val_") and not validation:
+        raise ValueError(f"{name}: {type(value).__name__} watches {monitor!r}, which needs validation_data or "
+                         "validation_split")
+    return value
+
+
 def history_key(value: Any, name: str) -> str:
     """The name of a History entry (not checked against a fit's entries, which are known only then)."""
     if not isinstance(value, str):

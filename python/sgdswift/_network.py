@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _core
-from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, flag, float_dtype, function, integer, learning_rate,
-                      numeric_array, one_of, pair, real)
+from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, flag, float_dtype, integer, numeric_array, one_of, pair,
+                      rate_schedule, real)
 from ._checks import name as check_name
 from ._files import PathLike, read_npz, write_npz
 from ._history import RECORD_FIELDS, History, epoch_logs
 from .callbacks import CallbackList, Callbacks, EpochPrinter, ProgressBar
 from .optim import SGD, Optimizer
-from .schedules import Schedule
+from .schedules import ScheduleLike, epoch_rate
 
 _FILE_FORMAT = "sgdswift.Network"
 _FILE_VERSION = 1
@@ -243,7 +243,7 @@ class Network:
         return X[:-held_out], Y[:-held_out], X[-held_out:], Y[-held_out:]  # row slices of C-ordered arrays: views
 
     def fit(self, X: Any, Y: Any, epochs: int = 30, batch_size: Optional[int] = 10, lr: Optional[float] = None,
-            optimizer: Optional[Optimizer] = None, schedule: Union[Schedule, Callable[[int], float], None] = None,
+            optimizer: Optional[Optimizer] = None, schedule: Optional[ScheduleLike] = None,
             shuffle: bool = True, validation_data: Optional[tuple[Any, Any]] = None, validation_split: float = 0.0,
             l2: float = 0.0, clip_norm: Optional[float] = None, normalize_gradient: bool = False,
             callbacks: Callbacks = None, verbose: Union[bool, int] = 1) -> History:
@@ -279,28 +279,17 @@ class Network:
         epochs = integer(epochs, "epochs", 0, MAX_EPOCHS)
         optimizer = self._choose_optimizer(lr, optimizer)
         shuffle = flag(shuffle, "shuffle")
-        if schedule is not None:
-            function(schedule, "schedule", "a schedule or a callable epoch -> lr")
         l2 = real(l2, "l2")
         clip_norm = 0.0 if clip_norm is None else real(clip_norm, "clip_norm", include_low=False)
         normalize_gradient = flag(normalize_gradient, "normalize_gradient")
         verbose = one_of(int(verbose) if isinstance(verbose, bool) else verbose, "verbose", (0, 1, 2))
         X, Y, validation_X, validation_Y = self._hold_out(X, Y, validation_data, validation_split)
         batch_size = X.shape[0] if batch_size is None else integer(batch_size, "batch_size", 1)
-        monitor = getattr(schedule, "monitor", None)
-        if isinstance(monitor, str) and monitor.startswith("val_") and validation_X is None:
-            raise ValueError(f"schedule: {type(schedule).__name__} watches {monitor!r}, which needs validation_data or "
-                             "validation_split")
+        schedule = rate_schedule(schedule, "schedule", validation_X is not None)
         progress_bar = ProgressBar(epochs, X.shape[0]) if verbose == 1 else None
         display = [progress_bar or EpochPrinter(epochs)] if verbose else []
         events = CallbackList(callbacks, first=display + ([schedule] if hasattr(schedule, "on_epoch_end") else []))
         own_rate = optimizer.lr
-
-        def rate(epoch: int) -> float:
-            assert schedule is not None  # only called with a schedule
-            return learning_rate(schedule(epoch, own_rate) if isinstance(schedule, Schedule) else schedule(epoch),
-                                 "schedule", epoch)
-
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
         records = np.full((epochs, len(RECORD_FIELDS)), np.nan)
         gradient_norms = np.full((epochs, len(self._sizes) - 1), np.nan)
@@ -320,7 +309,7 @@ class Network:
                 if events.on_epoch_end(epoch, epoch_logs(records[epoch], gradient_norms[epoch])) is False:
                     return False
                 if schedule is not None:  # a schedule decides every epoch's rate
-                    return rate(epoch + 1) if epoch + 1 < epochs else None
+                    return epoch_rate(schedule, epoch + 1, own_rate) if epoch + 1 < epochs else None
                 return rate_set_by_a_callback()
             if progress_bar is not None:  # a tick's index counts rows, a batch end's batches
                 progress_bar.update(epoch, index if kind == _core.EVENT_TICK else min((index + 1) * batch_size, len(X)))
@@ -333,7 +322,7 @@ class Network:
         self.optimizer = optimizer
         events.on_train_begin(self)
         if schedule is not None and epochs:
-            core_optimizer.set_lr(rate(0))
+            core_optimizer.set_lr(epoch_rate(schedule, 0, own_rate))
         optimizer._fitting = True
         try:
             _, divergence = self._core.fit(

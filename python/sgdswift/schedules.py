@@ -7,9 +7,9 @@ count from 0 in every `fit` call.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Union
 
-from ._checks import count, history_key, real
+from ._checks import count, history_key, learning_rate, real
 from .callbacks import Plateau
 
 
@@ -107,3 +107,14 @@ class ReduceOnPlateau(Schedule):
             assert self._lr is not None  # set by __call__ with the plateau
             self._lr = max(self._lr * self.factor, self.min_lr)
             self._plateau.waited = 0
+
+
+# What `fit(schedule=...)` takes besides None.
+ScheduleLike = Union[Schedule, Callable[[int], float]]
+
+
+def epoch_rate(schedule: ScheduleLike, epoch: int, initial_lr: float) -> float:
+    """The learning rate `schedule` gives epoch `epoch`: a Schedule's from the optimizer's rate
+    `initial_lr`, a callable's by itself; anything but a finite rate ≥ 0 is a ValueError."""
+    return learning_rate(schedule(epoch, initial_lr) if isinstance(schedule, Schedule) else schedule(epoch),
+                         "schedule", epoch)
