@@ -72,10 +72,13 @@ class BuildSwiftExtension(build_ext):
         swift = find_swift()
         toolchain = swift.resolve().parent.parent  # .../usr; `swift` itself must keep its name
         build = [str(swift), "build", "-c", "release", "--package-path", str(ROOT)]
-        subprocess.run(build + target_cpu_flags() + ["--product", "SGDSwift"], check=True)
         bin_path = Path(subprocess.run(build + ["--show-bin-path"], check=True, capture_output=True,
                                        text=True).stdout.strip())
         archive = bin_path / "libSGDSwift.a"
+        # SwiftPM adds members to an existing archive but never removes them: the object of a deleted or
+        # renamed Swift file would stay in it and clash with its successor at link time.
+        archive.unlink(missing_ok=True)
+        subprocess.run(build + target_cpu_flags() + ["--product", "SGDSwift"], check=True)
         static = toolchain / "lib" / "swift_static" / "linux"
         autolink = subprocess.run([str(toolchain / "bin" / "swift-autolink-extract"), str(archive), "-o", "-"],
                                   check=True, capture_output=True, text=True).stdout.split()

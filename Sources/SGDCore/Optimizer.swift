@@ -65,7 +65,7 @@ public enum UpdateRule: Equatable, Sendable {
 /// vector of `count` scalars (possibly made of several arrays, updated together as one step).
 public final class Optimizer<T: Scalar> {
     public let rule: UpdateRule
-    public var learningRate: Double
+    public private(set) var learningRate: Double
     public let weightDecay: Double
     /// Steps taken so far (t of the last step).
     public private(set) var steps = 0
@@ -75,7 +75,7 @@ public final class Optimizer<T: Scalar> {
 
     public init(rule: UpdateRule, learningRate: Double, weightDecay: Double) throws {
         try rule.validate()
-        try require(learningRate.isFinite && learningRate >= 0, "lr: expected a finite number ≥ 0, got \(learningRate)")
+        try Self.requireValidLearningRate(learningRate)
         try require(weightDecay.isFinite && weightDecay >= 0,
                     "weight_decay: expected a finite number ≥ 0, got \(weightDecay)")
         self.rule = rule
@@ -83,6 +83,16 @@ public final class Optimizer<T: Scalar> {
         self.weightDecay = weightDecay
         self.count = 0
         self.state = try Buffer(count: 0)
+    }
+
+    /// The rate of the next steps; also while a fit runs, from its progress handler.
+    public func setLearningRate(_ rate: Double) throws {
+        try Self.requireValidLearningRate(rate)
+        learningRate = rate
+    }
+
+    private static func requireValidLearningRate(_ rate: Double) throws {
+        try require(rate.isFinite && rate >= 0, "lr: expected a finite number ≥ 0, got \(rate)")
     }
 
     /// Fresh state (zeros, t = 0) for a parameter vector of `count` scalars.

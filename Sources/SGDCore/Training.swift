@@ -62,9 +62,10 @@ public enum TrainingEvent {
     case epochEnd(epoch: Int, record: EpochRecord)
 }
 
-/// Receives every event; may change the learning rate (from the next mini-batch on). Returning false
+/// Receives every event, with the loop paused at a consistent point: the handler may set the
+/// optimizer's rate (`setLearningRate`), which applies from the next mini-batch on. Returning false
 /// stops training at that point.
-public typealias ProgressHandler = (_ event: TrainingEvent, _ learningRate: inout Double) -> Bool
+public typealias ProgressHandler = (_ event: TrainingEvent) -> Bool
 
 /// How a `fit` ended: after `epochs` finished epochs, and why.
 public struct FitResult: Sendable {
@@ -99,7 +100,7 @@ extension Network {
     public func fit(
         _ x: Matrix<T>, _ y: Targets<T>, validation: (x: Matrix<T>, y: Targets<T>)? = nil,
         options: TrainingOptions, optimizer: Optimizer<T>,
-        progress: ProgressHandler = { _, _ in true }
+        progress: ProgressHandler = { _ in true }
     ) throws -> FitResult {
         try validate(x, y)
         if let validation { try validate(validation.x, validation.y, name: "validation_data X", targetName: "validation_data Y") }
@@ -162,12 +163,12 @@ extension Network {
                 if options.reportBatches {
                     publish()
                     lastProgress = clock.now
-                    if !progress(.batchEnd(epoch: epoch, batch: batch, loss: result.loss), &optimizer.learningRate) {
+                    if !progress(.batchEnd(epoch: epoch, batch: batch, loss: result.loss)) {
                         return FitResult(epochs: epoch, ending: .stopped)
                     }
                 } else if clock.now - lastProgress >= Self.progressInterval {
                     lastProgress = clock.now
-                    if !progress(.tick(epoch: epoch, rows: batchStart + count), &optimizer.learningRate) {
+                    if !progress(.tick(epoch: epoch, rows: batchStart + count)) {
                         return FitResult(epochs: epoch, ending: .stopped)
                     }
                 }
@@ -184,7 +185,7 @@ extension Network {
             }
             record.seconds = (clock.now - epochStart).seconds
             lastProgress = clock.now
-            if !progress(.epochEnd(epoch: epoch, record: record), &optimizer.learningRate) {
+            if !progress(.epochEnd(epoch: epoch, record: record)) {
                 return FitResult(epochs: epoch + 1, ending: .stopped)
             }
         }

@@ -44,4 +44,6 @@ private func checkExportsMatchHeader() {
     requireSameType(&h17, &e17)
     var h18 = sgd_max_threads, e18 = exportMaxThreads
     requireSameType(&h18, &e18)
+    var h19 = sgd_optimizer_learning_rate, e19 = exportOptimizerLearningRate
+    requireSameType(&h19, &e19)
 }

@@ -78,11 +78,12 @@ final class TrainingTests: XCTestCase {
             norm(Array(UnsafeBufferPointer(start: gradient.base + layer.weightOffset, count: layer.parameterCount)))
         }
         var records: [EpochRecord] = []
+        let optimizer = try sgd(0.5)
         let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 3, batchSize: 40),
-                                       optimizer: try sgd(0.5)) { event, learningRate in
+                                       optimizer: optimizer) { event in
             if case .epochEnd(_, let record) = event {
                 records.append(record)
-                learningRate /= 2  // the handler sets the next epoch's rate
+                XCTAssertNoThrow(try optimizer.setLearningRate(optimizer.learningRate / 2))  // the next epoch's rate
             }
             return true
         }
@@ -94,7 +95,7 @@ final class TrainingTests: XCTestCase {
     func testTheHandlerStopsTraining() throws {
         let p = try problem()
         let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 10, batchSize: 4),
-                                       optimizer: try sgd(0.5)) { event, _ in
+                                       optimizer: try sgd(0.5)) { event in
             if case .epochEnd(let epoch, _) = event { return epoch < 1 }
             return true
         }
@@ -108,7 +109,7 @@ final class TrainingTests: XCTestCase {
                                               learningRate: 1, weightDecay: 0)
         var snapshots = [parameters(p.network)]
         let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 20, batchSize: 4, reportBatches: true),
-                                       optimizer: optimizer) { event, _ in
+                                       optimizer: optimizer) { event in
             if case .batchEnd = event { snapshots.append(self.parameters(p.network)) }
             return true
         }

@@ -4,6 +4,10 @@
  * argument checking for users lives in the Python package, the checks the maths needs in the core.
  * Arrays are taken through the buffer protocol (no NumPy headers, any NumPy version) and never
  * copied: C-contiguous buffers of the network's dtype are required.
+ *
+ * Every method has the same shape: parse its keywords; declare the buffers it needs and acquire
+ * them (acquire_buffers: all or none); begin_call (occupy the objects, release the GIL); the core
+ * call; end_call (take the GIL back, free the objects, release the buffers, raise from the status).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -14,15 +18,22 @@
 
 #define MESSAGE_CAPACITY 1024
 
+/* The columns of sgd_epoch_record in struct order, as the Python history keys (RECORD_FIELDS). */
+static const char *const record_fields[] = {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"};
+#define RECORD_FIELD_COUNT ((Py_ssize_t)(sizeof record_fields / sizeof record_fields[0]))
+_Static_assert(sizeof(sgd_epoch_record) == RECORD_FIELD_COUNT * sizeof(double),
+               "record_fields must name every double of sgd_epoch_record");
+
 /* Marks an object in use by a core call that runs with the GIL released. */
 typedef struct {
+    const char *name; /* "network" or "optimizer", for errors */
     int busy;
     unsigned long thread;
 } UseGuard;
 
 typedef struct {
     PyObject_HEAD
-    void *network;          /* owned Swift handle */
+    void *network;          /* owned Swift handle; NULL until __init__ succeeds */
     int dtype;              /* SGD_FLOAT32 or SGD_FLOAT64 */
     Py_ssize_t itemsize;
     Py_ssize_t parameter_count;
@@ -32,24 +43,59 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    void *optimizer;        /* owned Swift handle */
+    void *optimizer;        /* owned Swift handle; NULL until __init__ succeeds */
     int dtype;
     UseGuard use;
 } OptimizerObject;
 
 static PyTypeObject OptimizerType;
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+static const char *dtype_name(int dtype) { return dtype == SGD_FLOAT32 ? "float32" : "float64"; }
 
-static PyObject *raise_status(sgd_status status, const char *message) {
-    PyObject *type = status == SGD_OUT_OF_MEMORY ? PyExc_MemoryError : PyExc_ValueError;
-    PyObject *text = PyUnicode_DecodeUTF8(message, (Py_ssize_t)strlen(message), "replace");
-    if (text) {
-        PyErr_SetObject(type, text);
-        Py_DECREF(text);
-    }
-    return NULL;
+static int require_network(NetworkObject *self) {
+    if (self->network) return 0;
+    PyErr_SetString(PyExc_RuntimeError, "network: not initialised");
+    return -1;
 }
+
+static int require_optimizer(OptimizerObject *self) {
+    if (self->optimizer) return 0;
+    PyErr_SetString(PyExc_RuntimeError, "optimizer: not initialised");
+    return -1;
+}
+
+/* A tuple of the items of `object`: a snapshot that Python code run meanwhile (an item's __index__ or
+ * buffer export) cannot change under our borrowed references. */
+static PyObject *item_tuple(PyObject *object, const char *message) {
+    PyObject *items = PySequence_Fast(object, message);
+    if (!items || PyTuple_CheckExact(items)) return items;
+    PyObject *tuple = PySequence_Tuple(items);
+    Py_DECREF(items);
+    return tuple;
+}
+
+/* ---- buffers ---------------------------------------------------------------------------------- */
+
+/* What a call needs of one buffer argument; all are C-contiguous, "the dtype" is the element type of
+ * the network or optimizer called. */
+typedef enum {
+    BUFFER_MATRIX,         /* 2-D of the dtype */
+    BUFFER_TARGETS,        /* 1-D int64 class labels, or 2-D of the dtype */
+    BUFFER_VECTOR,         /* of the dtype, any shape, taken as its flat values */
+    BUFFER_FLOAT64_OUTPUT, /* float64, any shape, taken as its flat values; always writable */
+} BufferKind;
+
+/* One buffer argument: declared by a method (object, name, kind, writable, optional), acquired by
+ * acquire_buffers, released by release_buffers (end_call). */
+typedef struct {
+    PyObject *object;
+    char name[48];
+    BufferKind kind;
+    int writable;
+    int optional; /* None means absent */
+    int acquired;
+    Py_buffer view;
+} BufferRequest;
 
 /* A format string's type character without byte-order prefixes ('@', '=', '<'). */
 static char format_code(const char *format) {
@@ -68,65 +114,136 @@ static int is_int64_format(const Py_buffer *view) {
     return (code == 'l' || code == 'q') && view->itemsize == 8;
 }
 
-static const char *dtype_name(int dtype) { return dtype == SGD_FLOAT32 ? "float32" : "float64"; }
-
-/* Acquires a C-contiguous 2-D buffer of the network's dtype. */
-static int get_matrix(NetworkObject *self, PyObject *object, const char *name, int writable, Py_buffer *view,
-                      sgd_matrix *matrix) {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(object, view, flags) < 0) return -1;
-    if (view->ndim != 2 || !is_float_format(view, self->dtype)) {
-        PyErr_Format(PyExc_TypeError, "%s: expected a 2-D C-contiguous %s buffer, got %d-D format '%s'", name,
-                     dtype_name(self->dtype), view->ndim, view->format ? view->format : "B");
-        PyBuffer_Release(view);
-        return -1;
-    }
-    matrix->data = view->buf;
-    matrix->rows = view->shape[0];
-    matrix->columns = view->shape[1];
-    return 0;
-}
-
-/* Acquires targets: 1-D int64 class labels or a 2-D buffer of the network's dtype. */
-static int get_targets(NetworkObject *self, PyObject *object, const char *name, Py_buffer *view,
-                       sgd_targets *targets) {
-    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
-    if (view->ndim == 1 && is_int64_format(view)) {
-        *targets = (sgd_targets){view->buf, view->shape[0], 1, SGD_TARGETS_LABELS};
-        return 0;
-    }
-    if (view->ndim == 2 && is_float_format(view, self->dtype)) {
-        *targets = (sgd_targets){view->buf, view->shape[0], view->shape[1], SGD_TARGETS_DENSE};
-        return 0;
-    }
-    PyErr_Format(PyExc_TypeError, "%s: expected 1-D int64 labels or a 2-D %s buffer, got %d-D format '%s'", name,
-                 dtype_name(self->dtype), view->ndim, view->format ? view->format : "B");
-    PyBuffer_Release(view);
-    return -1;
-}
-
-/* One object, one core call at a time. The thread that runs a fit may call back into the network
- * from its progress callback (the core is paused there); any other thread is refused. */
-static int enter(UseGuard *use, const char *name, int reentrant_allowed) {
-    if (use->busy && !(reentrant_allowed && use->thread == PyThread_get_thread_ident())) {
-        PyErr_Format(PyExc_RuntimeError,
-                     "%s: already in use by a running call (fit, predict, step, ...); it serves one call at a time", name);
-        return -1;
+static int has_expected_layout(const BufferRequest *request, int dtype) {
+    const Py_buffer *view = &request->view;
+    switch (request->kind) {
+    case BUFFER_MATRIX: return view->ndim == 2 && is_float_format(view, dtype);
+    case BUFFER_TARGETS:
+        return (view->ndim == 1 && is_int64_format(view)) || (view->ndim == 2 && is_float_format(view, dtype));
+    case BUFFER_VECTOR: return is_float_format(view, dtype);
+    case BUFFER_FLOAT64_OUTPUT: return is_float_format(view, SGD_FLOAT64);
     }
     return 0;
 }
 
-/* Marks `use` busy for this thread; returns the previous state for `leave`. */
-static UseGuard occupy(UseGuard *use) {
-    UseGuard previous = *use;
-    use->busy = 1;
-    use->thread = PyThread_get_thread_ident();
-    return previous;
+static void raise_layout_error(const BufferRequest *request, int dtype) {
+    static const char *const expected[] = {
+        [BUFFER_MATRIX] = "a 2-D %s buffer",
+        [BUFFER_TARGETS] = "1-D int64 labels or a 2-D %s buffer",
+        [BUFFER_VECTOR] = "a %s buffer",
+        [BUFFER_FLOAT64_OUTPUT] = "a %s buffer",
+    };
+    char wanted[64];
+    PyOS_snprintf(wanted, sizeof wanted, expected[request->kind],
+                  request->kind == BUFFER_FLOAT64_OUTPUT ? "writable float64" : dtype_name(dtype));
+    PyErr_Format(PyExc_TypeError, "%s: expected %s (C-contiguous), got a %d-D buffer of format '%s'", request->name,
+                 wanted, request->view.ndim, request->view.format ? request->view.format : "B");
 }
 
-static void leave(UseGuard *use, UseGuard previous) { *use = previous; }
+static void release_buffers(BufferRequest *requests, Py_ssize_t count) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (requests[i].acquired) PyBuffer_Release(&requests[i].view);
+        requests[i].acquired = 0;
+    }
+}
 
-/* ---- type ------------------------------------------------------------------------------------- */
+/* Acquires the buffers of a call on an object of element type `dtype`: all of them, or none (those
+ * acquired are released again) with TypeError naming the argument. */
+static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        BufferRequest *request = &requests[i];
+        if (request->optional && request->object == Py_None) continue;
+        int writable = request->writable || request->kind == BUFFER_FLOAT64_OUTPUT;
+        if (!PyObject_CheckBuffer(request->object)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected a buffer such as a NumPy array, got %.100s", request->name,
+                         Py_TYPE(request->object)->tp_name);
+        } else if (PyObject_GetBuffer(request->object, &request->view,
+                                      PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) == 0) {
+            request->acquired = 1;
+            if (has_expected_layout(request, dtype)) continue;
+            raise_layout_error(request, dtype);
+        }
+        release_buffers(requests, i + 1);
+        return -1;
+    }
+    return 0;
+}
+
+static sgd_matrix matrix_of(const BufferRequest *request) {
+    if (!request->acquired) return (sgd_matrix){NULL, 0, 0};
+    return (sgd_matrix){request->view.buf, request->view.shape[0], request->view.shape[1]};
+}
+
+static sgd_targets targets_of(const BufferRequest *request) {
+    const Py_buffer *view = &request->view;
+    if (!request->acquired) return (sgd_targets){NULL, 0, 0, SGD_TARGETS_DENSE};
+    if (view->ndim == 1) return (sgd_targets){view->buf, view->shape[0], 1, SGD_TARGETS_LABELS};
+    return (sgd_targets){view->buf, view->shape[0], view->shape[1], SGD_TARGETS_DENSE};
+}
+
+static int64_t value_count(const BufferRequest *request) { return request->view.len / request->view.itemsize; }
+
+/* ---- core calls ------------------------------------------------------------------------------- */
+
+/* A core call in progress: the objects it occupies, the buffers it holds, the thread state saved
+ * while it runs without the GIL, and the core's message. */
+typedef struct {
+    UseGuard *uses[2];     /* NULL where unused */
+    UseGuard previous[2];  /* each object's state before the call, restored after it */
+    BufferRequest *buffers;
+    Py_ssize_t buffer_count;
+    PyThreadState *thread_state;
+    char message[MESSAGE_CAPACITY];
+} CoreCall;
+
+/* Starts `call` once its buffers are acquired: occupies its objects and releases the GIL. An object
+ * serves one call at a time; only the thread that runs a fit may call into the same objects again,
+ * from its progress callback (the core is paused there), and only `reentrant` calls. A refused call
+ * releases its buffers, changes nothing else and raises RuntimeError. */
+static int begin_call(CoreCall *call, int reentrant) {
+    unsigned long thread = PyThread_get_thread_ident();
+    for (int i = 0; i < 2; i++) {
+        UseGuard *use = call->uses[i];
+        if (use && use->busy && !(reentrant && use->thread == thread)) {
+            PyErr_Format(PyExc_RuntimeError,
+                         "%s: already in use by a running call (fit, predict, step, ...); it serves one call at a time",
+                         use->name);
+            release_buffers(call->buffers, call->buffer_count);
+            return -1;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!call->uses[i]) continue;
+        call->previous[i] = *call->uses[i];
+        call->uses[i]->busy = 1;
+        call->uses[i]->thread = thread;
+    }
+    call->thread_state = PyEval_SaveThread();
+    return 0;
+}
+
+/* Ends `call` after the core returned `status`: takes the GIL back, frees the objects, releases the
+ * buffers. Returns -1 with an exception set for an error status (ValueError or MemoryError with the
+ * core's message) or an exception raised during the call (a progress callback's, or Ctrl-C). */
+static int end_call(CoreCall *call, sgd_status status) {
+    PyEval_RestoreThread(call->thread_state);
+    for (int i = 0; i < 2; i++) {
+        if (call->uses[i]) *call->uses[i] = call->previous[i];
+    }
+    release_buffers(call->buffers, call->buffer_count);
+    if (status != SGD_OK && status != SGD_INTERRUPTED && status != SGD_DIVERGED) {
+        PyObject *type = status == SGD_OUT_OF_MEMORY ? PyExc_MemoryError : PyExc_ValueError;
+        PyObject *text = PyUnicode_DecodeUTF8(call->message, (Py_ssize_t)strlen(call->message), "replace");
+        if (text) {
+            PyErr_SetObject(type, text);
+            Py_DECREF(text);
+        }
+        return -1;
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* ---- network type ----------------------------------------------------------------------------- */
 
 static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"dtype", "sizes", "hidden", "output", "loss", "init", "seed", NULL};
@@ -134,16 +251,16 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     PyObject *sizes_object;
     const char *hidden, *output, *loss, *initializer;
     unsigned long long seed;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iOssssK", keywords, &dtype, &sizes_object, &hidden, &output,
-                                     &loss, &initializer, &seed))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iOssssK:Network", keywords, &dtype, &sizes_object, &hidden,
+                                     &output, &loss, &initializer, &seed))
         return -1;
     if (self->network) {
         PyErr_SetString(PyExc_RuntimeError, "network: already initialised");
         return -1;
     }
-    PyObject *sizes = PySequence_Fast(sizes_object, "sizes: expected a sequence of ints");
+    PyObject *sizes = item_tuple(sizes_object, "sizes: expected a sequence of ints");
     if (!sizes) return -1;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(sizes);
+    Py_ssize_t count = PyTuple_GET_SIZE(sizes);
     int64_t *values = PyMem_New(int64_t, count > 0 ? count : 1);
     if (!values) {
         Py_DECREF(sizes);
@@ -151,7 +268,7 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
         return -1;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        values[i] = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(sizes, i));
+        values[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(sizes, i));
         if (values[i] == -1 && PyErr_Occurred()) {
             PyMem_Free(values);
             Py_DECREF(sizes);
@@ -159,22 +276,18 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
         }
     }
     Py_DECREF(sizes);
-    char message[MESSAGE_CAPACITY] = "";
     void *network = NULL;
-    sgd_status status;
-    Py_BEGIN_ALLOW_THREADS
-    status = sgd_network_create(dtype, values, count, hidden, output, loss, initializer, seed, &network, message,
-                                MESSAGE_CAPACITY);
-    Py_END_ALLOW_THREADS
+    CoreCall call = {0};
+    begin_call(&call, 0);
+    sgd_status status = sgd_network_create(dtype, values, count, hidden, output, loss, initializer, seed, &network,
+                                           call.message, MESSAGE_CAPACITY);
     PyMem_Free(values);
-    if (status != SGD_OK) {
-        raise_status(status, message);
-        return -1;
-    }
+    if (end_call(&call, status) < 0) return -1;
     int64_t parameter_count = 0;
     self->network = network;
     self->dtype = dtype;
     self->itemsize = dtype == SGD_FLOAT32 ? 4 : 8;
+    self->use = (UseGuard){"network", 0, 0};
     sgd_network_parameters(network, &self->parameters, &parameter_count);
     self->parameter_count = (Py_ssize_t)parameter_count;
     return 0;
@@ -183,14 +296,6 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
 static void Network_dealloc(NetworkObject *self) {
     if (self->network) sgd_network_destroy(self->network);
     Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-static int require_network(NetworkObject *self) {
-    if (!self->network) {
-        PyErr_SetString(PyExc_RuntimeError, "network: not initialised");
-        return -1;
-    }
-    return 0;
 }
 
 /* The flat parameter vector θ = [W1, b1, W2, b2, ...], writable, shared with the core. */
@@ -215,227 +320,151 @@ static int Network_getbuffer(NetworkObject *self, Py_buffer *view, int flags) {
 
 static PyBufferProcs Network_as_buffer = {(getbufferproc)Network_getbuffer, NULL};
 
-static PyObject *Network_predict(NetworkObject *self, PyObject *args) {
-    PyObject *x_object, *out_object;
-    if (!PyArg_ParseTuple(args, "OO", &x_object, &out_object)) return NULL;
-    if (require_network(self) < 0 || enter(&self->use, "network", 1) < 0) return NULL;
-    Py_buffer x_view, out_view;
-    sgd_matrix x, out;
-    if (get_matrix(self, x_object, "X", 0, &x_view, &x) < 0) return NULL;
-    if (get_matrix(self, out_object, "out", 1, &out_view, &out) < 0) {
-        PyBuffer_Release(&x_view);
+static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"X", "out", NULL};
+    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX},
+                               {.name = "out", .kind = BUFFER_MATRIX, .writable = 1}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:predict", keywords, &buffers[0].object, &buffers[1].object) ||
+        require_network(self) < 0 || acquire_buffers(buffers, 2, self->dtype) < 0)
         return NULL;
-    }
-    char message[MESSAGE_CAPACITY] = "";
-    sgd_status status;
-    UseGuard previous = occupy(&self->use);
-    Py_BEGIN_ALLOW_THREADS
-    status = sgd_network_predict(self->network, x, out_view.buf, out.rows * out.columns, message, MESSAGE_CAPACITY);
-    Py_END_ALLOW_THREADS
-    leave(&self->use, previous);
-    PyBuffer_Release(&x_view);
-    PyBuffer_Release(&out_view);
-    if (status != SGD_OK) return raise_status(status, message);
+    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 2};
+    if (begin_call(&call, 1) < 0) return NULL;
+    sgd_status status = sgd_network_predict(self->network, matrix_of(&buffers[0]), buffers[1].view.buf,
+                                            value_count(&buffers[1]), call.message, MESSAGE_CAPACITY);
+    if (end_call(&call, status) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
-static PyObject *Network_evaluate(NetworkObject *self, PyObject *args) {
-    PyObject *x_object, *y_object;
-    if (!PyArg_ParseTuple(args, "OO", &x_object, &y_object)) return NULL;
-    if (require_network(self) < 0 || enter(&self->use, "network", 1) < 0) return NULL;
-    Py_buffer x_view, y_view;
-    sgd_matrix x;
-    sgd_targets y;
-    if (get_matrix(self, x_object, "X", 0, &x_view, &x) < 0) return NULL;
-    if (get_targets(self, y_object, "Y", &y_view, &y) < 0) {
-        PyBuffer_Release(&x_view);
+static PyObject *Network_evaluate(NetworkObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"X", "Y", NULL};
+    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:evaluate", keywords, &buffers[0].object, &buffers[1].object) ||
+        require_network(self) < 0 || acquire_buffers(buffers, 2, self->dtype) < 0)
         return NULL;
-    }
-    char message[MESSAGE_CAPACITY] = "";
     double loss = 0;
     int64_t correct = -1;
-    sgd_status status;
-    UseGuard previous = occupy(&self->use);
-    Py_BEGIN_ALLOW_THREADS
-    status = sgd_network_evaluate(self->network, x, y, &loss, &correct, message, MESSAGE_CAPACITY);
-    Py_END_ALLOW_THREADS
-    leave(&self->use, previous);
-    PyBuffer_Release(&x_view);
-    PyBuffer_Release(&y_view);
-    if (status != SGD_OK) return raise_status(status, message);
+    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 2};
+    if (begin_call(&call, 1) < 0) return NULL;
+    sgd_status status = sgd_network_evaluate(self->network, matrix_of(&buffers[0]), targets_of(&buffers[1]), &loss,
+                                             &correct, call.message, MESSAGE_CAPACITY);
+    if (end_call(&call, status) < 0) return NULL;
     if (correct < 0) return Py_BuildValue("(dO)", loss, Py_None);
     return Py_BuildValue("(dL)", loss, (long long)correct);
 }
 
-static PyObject *Network_gradient(NetworkObject *self, PyObject *args) {
-    PyObject *x_object, *y_object, *out_object;
-    if (!PyArg_ParseTuple(args, "OOO", &x_object, &y_object, &out_object)) return NULL;
-    if (require_network(self) < 0 || enter(&self->use, "network", 1) < 0) return NULL;
-    Py_buffer x_view, y_view, out_view;
-    sgd_matrix x;
-    sgd_targets y;
-    if (get_matrix(self, x_object, "X", 0, &x_view, &x) < 0) return NULL;
-    if (get_targets(self, y_object, "Y", &y_view, &y) < 0) {
-        PyBuffer_Release(&x_view);
+static PyObject *Network_gradient(NetworkObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"X", "Y", "out", NULL};
+    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS},
+                               {.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:gradient", keywords, &buffers[0].object, &buffers[1].object,
+                                     &buffers[2].object) ||
+        require_network(self) < 0 || acquire_buffers(buffers, 3, self->dtype) < 0)
         return NULL;
-    }
-    if (PyObject_GetBuffer(out_object, &out_view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
-        PyBuffer_Release(&x_view);
-        PyBuffer_Release(&y_view);
-        return NULL;
-    }
-    if (out_view.ndim != 1 || !is_float_format(&out_view, self->dtype)) {
-        PyErr_Format(PyExc_TypeError, "out: expected a 1-D %s buffer", dtype_name(self->dtype));
-        PyBuffer_Release(&x_view);
-        PyBuffer_Release(&y_view);
-        PyBuffer_Release(&out_view);
-        return NULL;
-    }
-    char message[MESSAGE_CAPACITY] = "";
     double loss = 0;
-    sgd_status status;
-    UseGuard previous = occupy(&self->use);
-    Py_BEGIN_ALLOW_THREADS
-    status = sgd_network_gradient(self->network, x, y, out_view.buf, out_view.shape[0], &loss, message,
-                                  MESSAGE_CAPACITY);
-    Py_END_ALLOW_THREADS
-    leave(&self->use, previous);
-    PyBuffer_Release(&x_view);
-    PyBuffer_Release(&y_view);
-    PyBuffer_Release(&out_view);
-    if (status != SGD_OK) return raise_status(status, message);
+    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 3};
+    if (begin_call(&call, 1) < 0) return NULL;
+    sgd_status status = sgd_network_gradient(self->network, matrix_of(&buffers[0]), targets_of(&buffers[1]),
+                                             buffers[2].view.buf, value_count(&buffers[2]), &loss, call.message,
+                                             MESSAGE_CAPACITY);
+    if (end_call(&call, status) < 0) return NULL;
     return PyFloat_FromDouble(loss);
 }
 
 typedef struct {
-    PyObject *callback;       /* callable(kind, epoch, index, loss, lr) or None */
-    PyThreadState *thread_state;
+    PyObject *callback; /* callable(kind, epoch, index, loss) or None */
+    CoreCall *call;     /* the fit, whose saved thread state the callback swaps in and out */
 } FitContext;
 
 /* Called by the core with the GIL released: takes it, checks for Ctrl-C, passes the event to the
- * Python callback, gives the GIL back. The callback returns False to stop, a float to set the
- * learning rate, anything else to go on. Non-zero stops training; a pending exception says why. */
-static int32_t fit_progress(void *context, sgd_event *event) {
+ * Python callback, gives the GIL back. The callback returns False to stop, anything else to go on;
+ * non-zero stops training, and a pending exception (the callback's, or KeyboardInterrupt) says why. */
+static int32_t fit_progress(void *context, const sgd_event *event) {
     FitContext *fit = (FitContext *)context;
-    PyEval_RestoreThread(fit->thread_state);
+    PyEval_RestoreThread(fit->call->thread_state);
     int32_t stop = 0;
     if (PyErr_CheckSignals() < 0) {
         stop = 1;
     } else if (fit->callback != Py_None) {
         long long index = event->kind == SGD_EVENT_TICK ? event->rows : event->batch;
-        PyObject *result = PyObject_CallFunction(fit->callback, "iLLdd", (int)event->kind, (long long)event->epoch,
-                                                 index, event->loss, event->learning_rate);
-        if (result == NULL || result == Py_False) {
-            stop = 1;
-        } else if (PyFloat_Check(result)) {
-            event->learning_rate = PyFloat_AS_DOUBLE(result);
-        }
+        PyObject *result = PyObject_CallFunction(fit->callback, "iLLd", (int)event->kind, (long long)event->epoch,
+                                                 index, event->loss);
+        stop = result == NULL || result == Py_False;
         Py_XDECREF(result);
     }
-    fit->thread_state = PyEval_SaveThread();
+    fit->call->thread_state = PyEval_SaveThread();
     return stop;
-}
-
-/* Acquires a writable C-contiguous float64 buffer holding at least `count` values. */
-static int get_float64_output(PyObject *object, const char *name, Py_ssize_t count, Py_buffer *view) {
-    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) return -1;
-    if (format_code(view->format) != 'd' || view->itemsize != 8 || view->len / 8 < count) {
-        PyErr_Format(PyExc_TypeError, "%s: expected a writable float64 buffer of at least %zd values", name, count);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
 }
 
 static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"optimizer", "X", "Y", "validation_X", "validation_Y", "epochs", "batch_size",
                                "shuffle", "seed", "stream", "l2", "clip_norm", "normalize_gradient",
                                "report_batches", "history", "gradient_norms", "callback", NULL};
-    PyObject *x_object, *y_object, *vx_object, *vy_object, *history_object, *norms_object, *callback;
+    enum { X, Y, VALIDATION_X, VALIDATION_Y, HISTORY, GRADIENT_NORMS, BUFFER_COUNT };
+    BufferRequest buffers[BUFFER_COUNT] = {
+        [X] = {.name = "X", .kind = BUFFER_MATRIX},
+        [Y] = {.name = "Y", .kind = BUFFER_TARGETS},
+        [VALIDATION_X] = {.name = "validation_X", .kind = BUFFER_MATRIX, .optional = 1},
+        [VALIDATION_Y] = {.name = "validation_Y", .kind = BUFFER_TARGETS, .optional = 1},
+        [HISTORY] = {.name = "history", .kind = BUFFER_FLOAT64_OUTPUT},
+        [GRADIENT_NORMS] = {.name = "gradient_norms", .kind = BUFFER_FLOAT64_OUTPUT},
+    };
     OptimizerObject *optimizer;
-    sgd_fit_options options;
+    PyObject *callback;
     long long epochs, batch_size;
     int shuffle, normalize_gradient, report_batches;
     unsigned long long seed, stream;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO", keywords, &OptimizerType, &optimizer,
-                                     &x_object, &y_object, &vx_object, &vy_object, &epochs, &batch_size, &shuffle,
-                                     &seed, &stream, &options.l2, &options.clip_norm, &normalize_gradient,
-                                     &report_batches, &history_object, &norms_object, &callback))
+    double l2, clip_norm;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO:fit", keywords, &OptimizerType, &optimizer,
+                                     &buffers[X].object, &buffers[Y].object, &buffers[VALIDATION_X].object,
+                                     &buffers[VALIDATION_Y].object, &epochs, &batch_size, &shuffle, &seed, &stream,
+                                     &l2, &clip_norm, &normalize_gradient, &report_batches, &buffers[HISTORY].object,
+                                     &buffers[GRADIENT_NORMS].object, &callback) ||
+        require_network(self) < 0 || require_optimizer(optimizer) < 0)
         return NULL;
-    if (require_network(self) < 0 || enter(&self->use, "network", 0) < 0 ||
-        enter(&optimizer->use, "optimizer", 0) < 0)
+    if ((buffers[VALIDATION_X].object == Py_None) != (buffers[VALIDATION_Y].object == Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "validation_X, validation_Y: expected both or neither to be None");
         return NULL;
+    }
     if (callback != Py_None && !PyCallable_Check(callback)) {
         PyErr_SetString(PyExc_TypeError, "callback: expected a callable or None");
         return NULL;
     }
-    options.epochs = epochs;
-    options.batch_size = batch_size;
-    options.shuffle = shuffle;
-    options.seed = seed;
-    options.stream = stream;
-    options.normalize_gradient = normalize_gradient;
-    options.report_batches = report_batches;
-    Py_buffer views[6];
-    int acquired = 0;
-    sgd_matrix x, vx = {NULL, 0, 0};
-    sgd_targets y, vy = {NULL, 0, 0, SGD_TARGETS_DENSE};
-    PyObject *result = NULL;
-    if (get_matrix(self, x_object, "X", 0, &views[acquired], &x) < 0) goto done;
-    acquired++;
-    if (get_targets(self, y_object, "Y", &views[acquired], &y) < 0) goto done;
-    acquired++;
-    if (vx_object != Py_None) {
-        if (get_matrix(self, vx_object, "validation_data X", 0, &views[acquired], &vx) < 0) goto done;
-        acquired++;
-        if (get_targets(self, vy_object, "validation_data Y", &views[acquired], &vy) < 0) goto done;
-        acquired++;
-    }
-    if (get_float64_output(history_object, "history", 0, &views[acquired]) < 0) goto done;
-    Py_buffer *history = &views[acquired++];
-    if (get_float64_output(norms_object, "gradient_norms", 0, &views[acquired]) < 0) goto done;
-    Py_buffer *norms = &views[acquired++];
-    char message[MESSAGE_CAPACITY] = "";
+    sgd_fit_options options = {.epochs = epochs, .batch_size = batch_size, .shuffle = shuffle, .seed = seed,
+                               .stream = stream, .l2 = l2, .clip_norm = clip_norm,
+                               .normalize_gradient = normalize_gradient, .report_batches = report_batches};
+    if (acquire_buffers(buffers, BUFFER_COUNT, self->dtype) < 0) return NULL;
+    CoreCall call = {.uses = {&self->use, &optimizer->use}, .buffers = buffers, .buffer_count = BUFFER_COUNT};
+    FitContext context = {callback, &call};
     int64_t epochs_done = 0;
-    FitContext context = {callback, NULL};
-    sgd_status status;
-    UseGuard previous_network = occupy(&self->use), previous_optimizer = occupy(&optimizer->use);
-    context.thread_state = PyEval_SaveThread();
-    status = sgd_network_fit(self->network, optimizer->optimizer, x, y, vx, vy, options,
-                             (sgd_epoch_record *)history->buf,
-                             (int64_t)(history->len / (Py_ssize_t)sizeof(sgd_epoch_record)), (double *)norms->buf,
-                             (int64_t)(norms->len / 8), fit_progress, &context, &epochs_done, message,
-                             MESSAGE_CAPACITY);
-    PyEval_RestoreThread(context.thread_state);
-    leave(&optimizer->use, previous_optimizer);
-    leave(&self->use, previous_network);
-    if (status == SGD_INTERRUPTED && PyErr_Occurred()) goto done;
-    if (status == SGD_DIVERGED) {
-        result = Py_BuildValue("(Ls)", (long long)epochs_done, message);
-    } else if (status != SGD_OK && status != SGD_INTERRUPTED) {
-        raise_status(status, message);
-    } else {
-        result = Py_BuildValue("(LO)", (long long)epochs_done, Py_None);
-    }
-done:
-    for (int i = 0; i < acquired; i++) PyBuffer_Release(&views[i]);
-    return result;
+    if (begin_call(&call, 0) < 0) return NULL;
+    sgd_status status = sgd_network_fit(
+        self->network, optimizer->optimizer, matrix_of(&buffers[X]), targets_of(&buffers[Y]),
+        matrix_of(&buffers[VALIDATION_X]), targets_of(&buffers[VALIDATION_Y]), options,
+        (sgd_epoch_record *)buffers[HISTORY].view.buf, value_count(&buffers[HISTORY]) / RECORD_FIELD_COUNT,
+        (double *)buffers[GRADIENT_NORMS].view.buf, value_count(&buffers[GRADIENT_NORMS]), fit_progress, &context,
+        &epochs_done, call.message, MESSAGE_CAPACITY);
+    if (end_call(&call, status) < 0) return NULL;
+    if (status == SGD_DIVERGED) return Py_BuildValue("(Ls)", (long long)epochs_done, call.message);
+    return Py_BuildValue("(LO)", (long long)epochs_done, Py_None);
 }
 
 static PyObject *Network_get_parameter_count(NetworkObject *self, void *closure) {
+    if (require_network(self) < 0) return NULL;
     return PyLong_FromSsize_t(self->parameter_count);
 }
 
 static PyMethodDef Network_methods[] = {
-    {"predict", (PyCFunction)Network_predict, METH_VARARGS, "predict(X, out): output activations of X into out."},
-    {"evaluate", (PyCFunction)Network_evaluate, METH_VARARGS,
-     "evaluate(X, Y) -> (mean loss, correctly classified rows or None)."},
-    {"gradient", (PyCFunction)Network_gradient, METH_VARARGS,
-     "gradient(X, Y, out) -> mean loss; its gradient, laid out as the parameters, into out."},
+    {"predict", (PyCFunction)(void (*)(void))Network_predict, METH_VARARGS | METH_KEYWORDS,
+     "predict($self, /, X, out)\n--\n\nOutput activations of X into out."},
+    {"evaluate", (PyCFunction)(void (*)(void))Network_evaluate, METH_VARARGS | METH_KEYWORDS,
+     "evaluate($self, /, X, Y)\n--\n\n(mean loss, correctly classified rows or None)."},
+    {"gradient", (PyCFunction)(void (*)(void))Network_gradient, METH_VARARGS | METH_KEYWORDS,
+     "gradient($self, /, X, Y, out)\n--\n\nThe mean loss; its gradient, laid out as the parameters, into out."},
     {"fit", (PyCFunction)(void (*)(void))Network_fit, METH_VARARGS | METH_KEYWORDS,
-     "fit(optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, shuffle, seed, stream, l2, clip_norm,"
-     " normalize_gradient, report_batches, history, gradient_norms, callback) -> (finished epochs, divergence"
-     " message or None)."},
+     "fit($self, /, optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, shuffle, seed, stream, l2,"
+     " clip_norm, normalize_gradient, report_batches, history, gradient_norms, callback)\n--\n\n"
+     "Mini-batch training; callback(kind, epoch, index, loss) returns False to stop."
+     " Returns (finished epochs, divergence message or None)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -447,7 +476,8 @@ static PyGetSetDef Network_getset[] = {
 static PyTypeObject NetworkType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "sgdswift._core.Network",
-    .tp_doc = "A Swift-core network handle; use sgdswift.Network.",
+    .tp_doc = "Network(dtype, sizes, hidden, output, loss, init, seed)\n--\n\n"
+              "A Swift-core network handle; use sgdswift.Network.",
     .tp_basicsize = sizeof(NetworkObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,
@@ -465,7 +495,7 @@ static int Optimizer_init(OptimizerObject *self, PyObject *args, PyObject *kwarg
                                "eps", "beta1", "beta2", "amsgrad", "decoupled_weight_decay", NULL};
     int dtype, nesterov, amsgrad, decoupled;
     sgd_optimizer_settings settings;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiddddpddddpp", keywords, &dtype, &settings.rule,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiddddpddddpp:Optimizer", keywords, &dtype, &settings.rule,
                                      &settings.learning_rate, &settings.weight_decay, &settings.momentum,
                                      &settings.dampening, &nesterov, &settings.alpha, &settings.epsilon,
                                      &settings.beta1, &settings.beta2, &amsgrad, &decoupled))
@@ -477,13 +507,14 @@ static int Optimizer_init(OptimizerObject *self, PyObject *args, PyObject *kwarg
     settings.nesterov = nesterov;
     settings.amsgrad = amsgrad;
     settings.decoupled_weight_decay = decoupled;
-    char message[MESSAGE_CAPACITY] = "";
-    sgd_status status = sgd_optimizer_create(dtype, settings, &self->optimizer, message, MESSAGE_CAPACITY);
-    if (status != SGD_OK) {
-        raise_status(status, message);
-        return -1;
-    }
+    void *optimizer = NULL;
+    CoreCall call = {0};
+    begin_call(&call, 0);
+    sgd_status status = sgd_optimizer_create(dtype, settings, &optimizer, call.message, MESSAGE_CAPACITY);
+    if (end_call(&call, status) < 0) return -1;
+    self->optimizer = optimizer;
     self->dtype = dtype;
+    self->use = (UseGuard){"optimizer", 0, 0};
     return 0;
 }
 
@@ -492,93 +523,76 @@ static void Optimizer_dealloc(OptimizerObject *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static int require_optimizer(OptimizerObject *self) {
-    if (!self->optimizer) {
-        PyErr_SetString(PyExc_RuntimeError, "optimizer: not initialised");
-        return -1;
-    }
-    return 0;
-}
-
-/* step(parameters, gradients): lists of C-contiguous arrays of the optimizer's dtype, pairwise of
+/* step(parameters, gradients): sequences of C-contiguous buffers of the optimizer's dtype, pairwise of
  * equal size; the parameters are updated in place. */
-static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args) {
+static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"parameters", "gradients", NULL};
     PyObject *parameters_object, *gradients_object;
-    if (!PyArg_ParseTuple(args, "OO", &parameters_object, &gradients_object)) return NULL;
-    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
-    PyObject *parameters = PySequence_Fast(parameters_object, "parameters: expected a list of arrays");
-    if (!parameters) return NULL;
-    PyObject *gradients = PySequence_Fast(gradients_object, "gradients: expected a list of arrays");
-    if (!gradients) {
-        Py_DECREF(parameters);
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:step", keywords, &parameters_object, &gradients_object) ||
+        require_optimizer(self) < 0)
         return NULL;
-    }
-    Py_ssize_t arrays = PySequence_Fast_GET_SIZE(parameters), acquired = 0;
-    PyObject *result = NULL;
-    Py_buffer *views = PyMem_New(Py_buffer, 2 * arrays + 1);
-    void **parameter_data = PyMem_New(void *, arrays + 1);
-    const void **gradient_data = PyMem_New(const void *, arrays + 1);
-    int64_t *counts = PyMem_New(int64_t, arrays + 1);
-    if (!views || !parameter_data || !gradient_data || !counts) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (PySequence_Fast_GET_SIZE(gradients) != arrays) {
+    PyObject *result = NULL, *gradients = NULL;
+    PyObject *parameters = item_tuple(parameters_object, "parameters: expected a sequence of arrays");
+    if (parameters) gradients = item_tuple(gradients_object, "gradients: expected a sequence of arrays");
+    if (!gradients) goto done;
+    Py_ssize_t arrays = PyTuple_GET_SIZE(parameters);
+    if (PyTuple_GET_SIZE(gradients) != arrays) {
         PyErr_Format(PyExc_ValueError, "gradients: expected %zd arrays (one per parameter), got %zd", arrays,
-                     PySequence_Fast_GET_SIZE(gradients));
+                     PyTuple_GET_SIZE(gradients));
         goto done;
+    }
+    BufferRequest *buffers = PyMem_Calloc(2 * arrays + 1, sizeof *buffers);
+    void **parameter_data = PyMem_Calloc(arrays + 1, sizeof *parameter_data);
+    const void **gradient_data = PyMem_Calloc(arrays + 1, sizeof *gradient_data);
+    int64_t *counts = PyMem_Calloc(arrays + 1, sizeof *counts);
+    if (!buffers || !parameter_data || !gradient_data || !counts) {
+        PyErr_NoMemory();
+        goto release;
     }
     for (Py_ssize_t i = 0; i < arrays; i++) {
-        Py_buffer *parameter = &views[acquired];
-        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(parameters, i), parameter,
-                               PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
-            goto done;
-        acquired++;
-        Py_buffer *gradient = &views[acquired];
-        if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(gradients, i), gradient, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-            goto done;
-        acquired++;
-        if (!is_float_format(parameter, self->dtype) || !is_float_format(gradient, self->dtype) ||
-            parameter->len != gradient->len) {
+        BufferRequest *parameter = &buffers[2 * i], *gradient = &buffers[2 * i + 1];
+        *parameter = (BufferRequest){.object = PyTuple_GET_ITEM(parameters, i), .kind = BUFFER_VECTOR, .writable = 1};
+        *gradient = (BufferRequest){.object = PyTuple_GET_ITEM(gradients, i), .kind = BUFFER_VECTOR};
+        PyOS_snprintf(parameter->name, sizeof parameter->name, "parameters[%zd]", i);
+        PyOS_snprintf(gradient->name, sizeof gradient->name, "gradients[%zd]", i);
+    }
+    if (acquire_buffers(buffers, 2 * arrays, self->dtype) < 0) goto release;
+    for (Py_ssize_t i = 0; i < arrays; i++) {
+        if (buffers[2 * i].view.len != buffers[2 * i + 1].view.len) {
             PyErr_Format(PyExc_TypeError, "parameters[%zd], gradients[%zd]: expected %s buffers of equal size", i, i,
                          dtype_name(self->dtype));
-            goto done;
+            release_buffers(buffers, 2 * arrays);
+            goto release;
         }
-        parameter_data[i] = parameter->buf;
-        gradient_data[i] = gradient->buf;
-        counts[i] = parameter->len / parameter->itemsize;
+        parameter_data[i] = buffers[2 * i].view.buf;
+        gradient_data[i] = buffers[2 * i + 1].view.buf;
+        counts[i] = value_count(&buffers[2 * i]);
     }
-    char message[MESSAGE_CAPACITY] = "";
-    sgd_status status;
-    UseGuard previous = occupy(&self->use);
-    Py_BEGIN_ALLOW_THREADS
-    status = sgd_optimizer_step(self->optimizer, parameter_data, gradient_data, counts, arrays, message,
-                                MESSAGE_CAPACITY);
-    Py_END_ALLOW_THREADS
-    leave(&self->use, previous);
-    if (status != SGD_OK) {
-        raise_status(status, message);
-        goto done;
-    }
-    result = Py_NewRef(Py_None);
-done:
-    for (Py_ssize_t i = 0; i < acquired; i++) PyBuffer_Release(&views[i]);
-    PyMem_Free(views);
+    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 2 * arrays};
+    if (begin_call(&call, 0) < 0) goto release;
+    sgd_status status = sgd_optimizer_step(self->optimizer, parameter_data, gradient_data, counts, arrays,
+                                           call.message, MESSAGE_CAPACITY);
+    if (end_call(&call, status) == 0) result = Py_NewRef(Py_None);
+release:
+    PyMem_Free(buffers);
     PyMem_Free(parameter_data);
     PyMem_Free(gradient_data);
     PyMem_Free(counts);
-    Py_DECREF(parameters);
-    Py_DECREF(gradients);
+done:
+    Py_XDECREF(parameters);
+    Py_XDECREF(gradients);
     return result;
 }
 
-static PyObject *Optimizer_reset(OptimizerObject *self, PyObject *args) {
+static PyObject *Optimizer_reset(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"count", NULL};
     long long count;
-    if (!PyArg_ParseTuple(args, "L", &count)) return NULL;
-    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
-    char message[MESSAGE_CAPACITY] = "";
-    sgd_status status = sgd_optimizer_reset(self->optimizer, count, message, MESSAGE_CAPACITY);
-    if (status != SGD_OK) return raise_status(status, message);
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:reset", keywords, &count) || require_optimizer(self) < 0)
+        return NULL;
+    CoreCall call = {.uses = {&self->use}};
+    if (begin_call(&call, 0) < 0) return NULL;
+    sgd_status status = sgd_optimizer_reset(self->optimizer, count, call.message, MESSAGE_CAPACITY);
+    if (end_call(&call, status) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -589,76 +603,96 @@ static PyObject *Optimizer_info(OptimizerObject *self, PyObject *unused) {
     return Py_BuildValue("(LLL)", (long long)count, (long long)steps, (long long)state_count);
 }
 
-static PyObject *Optimizer_set_lr(OptimizerObject *self, PyObject *args) {
-    double lr;
-    if (!PyArg_ParseTuple(args, "d", &lr)) return NULL;
-    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
-    char message[MESSAGE_CAPACITY] = "";
-    sgd_status status = sgd_optimizer_set_learning_rate(self->optimizer, lr, message, MESSAGE_CAPACITY);
-    if (status != SGD_OK) return raise_status(status, message);
-    Py_RETURN_NONE;
-}
-
-static PyObject *Optimizer_get_state(OptimizerObject *self, PyObject *args) {
-    PyObject *out_object;
-    if (!PyArg_ParseTuple(args, "O", &out_object)) return NULL;
-    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 1) < 0) return NULL;
-    Py_buffer view;
-    if (PyObject_GetBuffer(out_object, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) return NULL;
-    if (!is_float_format(&view, self->dtype)) {
-        PyErr_Format(PyExc_TypeError, "out: expected a %s buffer", dtype_name(self->dtype));
-        PyBuffer_Release(&view);
+static PyObject *Optimizer_get_state(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"out", NULL};
+    BufferRequest buffers[] = {{.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:get_state", keywords, &buffers[0].object) ||
+        require_optimizer(self) < 0 || acquire_buffers(buffers, 1, self->dtype) < 0)
         return NULL;
-    }
-    char message[MESSAGE_CAPACITY] = "";
-    sgd_status status = sgd_optimizer_get_state(self->optimizer, view.buf, view.len / view.itemsize, message,
-                                                MESSAGE_CAPACITY);
-    PyBuffer_Release(&view);
-    if (status != SGD_OK) return raise_status(status, message);
+    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 1};
+    if (begin_call(&call, 1) < 0) return NULL;
+    sgd_status status = sgd_optimizer_get_state(self->optimizer, buffers[0].view.buf, value_count(&buffers[0]),
+                                                call.message, MESSAGE_CAPACITY);
+    if (end_call(&call, status) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
-static PyObject *Optimizer_restore(OptimizerObject *self, PyObject *args) {
+static PyObject *Optimizer_restore(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"count", "steps", "values", NULL};
     long long count, steps;
-    PyObject *values_object;
-    if (!PyArg_ParseTuple(args, "LLO", &count, &steps, &values_object)) return NULL;
-    if (require_optimizer(self) < 0 || enter(&self->use, "optimizer", 0) < 0) return NULL;
-    Py_buffer view;
-    if (PyObject_GetBuffer(values_object, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
-    if (!is_float_format(&view, self->dtype)) {
-        PyErr_Format(PyExc_TypeError, "values: expected a %s buffer", dtype_name(self->dtype));
-        PyBuffer_Release(&view);
+    BufferRequest buffers[] = {{.name = "values", .kind = BUFFER_VECTOR}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "LLO:restore", keywords, &count, &steps, &buffers[0].object) ||
+        require_optimizer(self) < 0 || acquire_buffers(buffers, 1, self->dtype) < 0)
         return NULL;
-    }
-    char message[MESSAGE_CAPACITY] = "";
-    sgd_status status = sgd_optimizer_restore(self->optimizer, count, steps, view.buf, view.len / view.itemsize,
-                                              message, MESSAGE_CAPACITY);
-    PyBuffer_Release(&view);
-    if (status != SGD_OK) return raise_status(status, message);
+    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 1};
+    if (begin_call(&call, 0) < 0) return NULL;
+    sgd_status status = sgd_optimizer_restore(self->optimizer, count, steps, buffers[0].view.buf,
+                                              value_count(&buffers[0]), call.message, MESSAGE_CAPACITY);
+    if (end_call(&call, status) < 0) return NULL;
     Py_RETURN_NONE;
+}
+
+static PyObject *Optimizer_get_lr(OptimizerObject *self, void *closure) {
+    if (require_optimizer(self) < 0) return NULL;
+    return PyFloat_FromDouble(sgd_optimizer_learning_rate(self->optimizer));
+}
+
+/* Allowed during a fit with this optimizer from the fit's own thread (its progress callback): the
+ * core is paused there and takes the rate from the next mini-batch on. */
+static int Optimizer_set_lr(OptimizerObject *self, PyObject *value, void *closure) {
+    if (!value) {
+        PyErr_SetString(PyExc_TypeError, "lr: cannot be deleted");
+        return -1;
+    }
+    if (require_optimizer(self) < 0) return -1;
+    double lr = PyFloat_AsDouble(value);
+    if (lr == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError)) return -1;
+        PyErr_Format(PyExc_TypeError, "lr: expected a float, got %.100s", Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    CoreCall call = {.uses = {&self->use}};
+    if (begin_call(&call, 1) < 0) return -1;
+    sgd_status status = sgd_optimizer_set_learning_rate(self->optimizer, lr, call.message, MESSAGE_CAPACITY);
+    return end_call(&call, status);
 }
 
 static PyMethodDef Optimizer_methods[] = {
-    {"step", (PyCFunction)Optimizer_step, METH_VARARGS, "step(parameters, gradients): one update, in place."},
-    {"reset", (PyCFunction)Optimizer_reset, METH_VARARGS, "reset(count): fresh state for count parameters."},
-    {"info", (PyCFunction)Optimizer_info, METH_NOARGS, "info() -> (parameter count, steps, state values)."},
-    {"set_lr", (PyCFunction)Optimizer_set_lr, METH_VARARGS, "set_lr(lr): the learning rate of the next steps."},
-    {"get_state", (PyCFunction)Optimizer_get_state, METH_VARARGS, "get_state(out): copies the state into out."},
-    {"restore", (PyCFunction)Optimizer_restore, METH_VARARGS, "restore(count, steps, values): saved state back."},
+    {"step", (PyCFunction)(void (*)(void))Optimizer_step, METH_VARARGS | METH_KEYWORDS,
+     "step($self, /, parameters, gradients)\n--\n\nOne update of the parameters, in place."},
+    {"reset", (PyCFunction)(void (*)(void))Optimizer_reset, METH_VARARGS | METH_KEYWORDS,
+     "reset($self, /, count)\n--\n\nFresh state for count parameters."},
+    {"info", (PyCFunction)Optimizer_info, METH_NOARGS,
+     "info($self, /)\n--\n\n(parameter count, steps, state values)."},
+    {"get_state", (PyCFunction)(void (*)(void))Optimizer_get_state, METH_VARARGS | METH_KEYWORDS,
+     "get_state($self, /, out)\n--\n\nCopies the state into out."},
+    {"restore", (PyCFunction)(void (*)(void))Optimizer_restore, METH_VARARGS | METH_KEYWORDS,
+     "restore($self, /, count, steps, values)\n--\n\nSaved state back."},
     {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Optimizer_getset[] = {
+    {"lr", (getter)Optimizer_get_lr, (setter)Optimizer_set_lr,
+     "The learning rate of the next steps; settable during a fit from its callback.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyTypeObject OptimizerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "sgdswift._core.Optimizer",
-    .tp_doc = "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ...",
+    .tp_doc = "Optimizer(dtype, rule, lr, weight_decay, momentum, dampening, nesterov, alpha, eps, beta1, beta2,"
+              " amsgrad, decoupled_weight_decay)\n--\n\n"
+              "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ...",
     .tp_basicsize = sizeof(OptimizerObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Optimizer_init,
     .tp_dealloc = (destructor)Optimizer_dealloc,
     .tp_methods = Optimizer_methods,
+    .tp_getset = Optimizer_getset,
 };
+
+/* ---- module ----------------------------------------------------------------------------------- */
 
 static PyObject *runtime_self_test(PyObject *module, PyObject *unused) {
     return PyBool_FromLong(sgd_runtime_self_test());
@@ -669,9 +703,10 @@ static PyObject *get_thread_count(PyObject *module, PyObject *unused) {
 }
 
 /* The count is checked in Python (sgdswift.set_num_threads); here only that it is an int. */
-static PyObject *set_thread_count(PyObject *module, PyObject *args) {
+static PyObject *set_thread_count(PyObject *module, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"count", NULL};
     long long count;
-    if (!PyArg_ParseTuple(args, "L", &count)) return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:set_thread_count", keywords, &count)) return NULL;
     sgd_set_thread_count(count);
     Py_RETURN_NONE;
 }
@@ -682,10 +717,12 @@ static PyObject *max_threads(PyObject *module, PyObject *unused) {
 
 static PyMethodDef module_methods[] = {
     {"runtime_self_test", runtime_self_test, METH_NOARGS,
-     "True when the statically linked Swift runtime finds protocol conformances."},
-    {"get_thread_count", get_thread_count, METH_NOARGS, "get_thread_count() -> threads sharing the core's work."},
-    {"set_thread_count", set_thread_count, METH_VARARGS, "set_thread_count(n): threads sharing the core's work."},
-    {"max_threads", max_threads, METH_NOARGS, "max_threads() -> the largest thread count accepted."},
+     "runtime_self_test()\n--\n\nTrue when the statically linked Swift runtime finds protocol conformances."},
+    {"get_thread_count", get_thread_count, METH_NOARGS,
+     "get_thread_count()\n--\n\nThreads sharing the core's work."},
+    {"set_thread_count", (PyCFunction)(void (*)(void))set_thread_count, METH_VARARGS | METH_KEYWORDS,
+     "set_thread_count(count)\n--\n\nThreads sharing the core's work (clamped to 1...max_threads())."},
+    {"max_threads", max_threads, METH_NOARGS, "max_threads()\n--\n\nThe largest thread count accepted."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -693,12 +730,29 @@ static struct PyModuleDef module_definition = {
     PyModuleDef_HEAD_INIT, "sgdswift._core", "The Swift training core of sgdswift.", -1, module_methods,
 };
 
+static int add_record_fields(PyObject *module) {
+    PyObject *fields = PyTuple_New(RECORD_FIELD_COUNT);
+    if (!fields) return -1;
+    for (Py_ssize_t i = 0; i < RECORD_FIELD_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(record_fields[i]);
+        if (!name) {
+            Py_DECREF(fields);
+            return -1;
+        }
+        PyTuple_SET_ITEM(fields, i, name);
+    }
+    int status = PyModule_AddObjectRef(module, "RECORD_FIELDS", fields);
+    Py_DECREF(fields);
+    return status;
+}
+
 PyMODINIT_FUNC PyInit__core(void) {
     if (PyType_Ready(&NetworkType) < 0 || PyType_Ready(&OptimizerType) < 0) return NULL;
     PyObject *module = PyModule_Create(&module_definition);
     if (!module) return NULL;
     if (PyModule_AddObjectRef(module, "Network", (PyObject *)&NetworkType) < 0 ||
         PyModule_AddObjectRef(module, "Optimizer", (PyObject *)&OptimizerType) < 0 ||
+        add_record_fields(module) < 0 ||
         PyModule_AddIntConstant(module, "RULE_SGD", SGD_RULE_SGD) < 0 ||
         PyModule_AddIntConstant(module, "RULE_ADAGRAD", SGD_RULE_ADAGRAD) < 0 ||
         PyModule_AddIntConstant(module, "RULE_RMSPROP", SGD_RULE_RMSPROP) < 0 ||

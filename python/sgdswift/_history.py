@@ -5,11 +5,12 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
+from . import _core
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-# The columns of the core's epoch records (sgd_epoch_record), as history keys.
-RECORD_FIELDS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "time")
+RECORD_FIELDS = _core.RECORD_FIELDS  # the columns of the core's epoch records, as history keys
 
 
 class History:

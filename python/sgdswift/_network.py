@@ -183,20 +183,21 @@ class Network:
         shape (n, outputs) and the network's dtype."""
         X = self._inputs(X)
         out = np.empty((X.shape[0], self._sizes[-1]), dtype=self._dtype)
-        self._core.predict(X, out)
+        self._core.predict(X=X, out=out)
         return out
 
     def loss(self, X: Any, Y: Any) -> float:
         """Mean loss C over the rows of X (n, inputs) against Y: int class labels (n,) in 0..outputs-1, or
         real targets (n, outputs) (for one output also (n,)). Returns a Python float."""
-        return self._core.evaluate(*self._data(X, Y))[0]
+        X, Y = self._data(X, Y)
+        return self._core.evaluate(X=X, Y=Y)[0]
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
         """{"loss": mean loss, "accuracy": fraction classified right} over the rows of X (n, inputs)
         against y, labels (n,) or targets (n, outputs) as in `loss` (accuracy only for classifiers:
         argmax of several outputs, or one sigmoid output ≥ 0.5, against the label or target's class)."""
         X, y = self._data(X, y)
-        loss, correct = self._core.evaluate(X, y)
+        loss, correct = self._core.evaluate(X=X, Y=y)
         result = {"loss": loss}
         if correct is not None:
             result["accuracy"] = correct / X.shape[0]
@@ -208,7 +209,7 @@ class Network:
         `biases` ((fan_out,)), of the network's dtype."""
         X, Y = self._data(X, Y)
         flat = np.empty_like(self._parameters)
-        self._core.gradient(X, Y, flat)
+        self._core.gradient(X=X, Y=Y, out=flat)
         return self._split(flat)
 
     # ---- training --------------------------------------------------------------------------------
@@ -293,37 +294,25 @@ class Network:
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
         records = np.full((epochs, len(RECORD_FIELDS)), np.nan)
         gradient_norms = np.full((epochs, len(self._sizes) - 1), np.nan)
-        rate_in_core = own_rate
 
-        def rate_set_by_a_callback() -> Optional[float]:
-            """`optimizer.lr = η` in a callback: the core takes η from the event's answer (while it
-            waits for a callback it holds the rate, so the optimizer itself must not be touched)."""
-            nonlocal rate_in_core
-            if optimizer.lr == rate_in_core:
-                return None
-            rate_in_core = optimizer.lr
-            return rate_in_core
-
-        def on_event(kind: int, epoch: int, index: int, loss: float, lr: float) -> Union[bool, float, None]:
+        def on_event(kind: int, epoch: int, index: int, loss: float) -> Optional[bool]:
+            """False stops the fit. A callback's `optimizer.lr = η` reaches the core at once (paused
+            here) and applies from the next mini-batch; a schedule sets each epoch's rate so too."""
             if kind == _core.EVENT_EPOCH_END:
-                if events.on_epoch_end(epoch, epoch_logs(records[epoch], gradient_norms[epoch])) is False:
-                    return False
-                if schedule is not None:  # a schedule decides every epoch's rate
-                    return epoch_rate(schedule, epoch + 1, own_rate) if epoch + 1 < epochs else None
-                return rate_set_by_a_callback()
+                go_on = events.on_epoch_end(epoch, epoch_logs(records[epoch], gradient_norms[epoch]))
+                if schedule is not None and go_on is not False and epoch + 1 < epochs:
+                    optimizer.lr = epoch_rate(schedule, epoch + 1, own_rate)
+                return go_on
             if progress_bar is not None:  # a tick's index counts rows, a batch end's batches
                 progress_bar.update(epoch, index if kind == _core.EVENT_TICK else min((index + 1) * batch_size, len(X)))
-            if kind == _core.EVENT_TICK:
-                return None
-            return False if events.on_batch_end(index, {"loss": loss, "epoch": epoch}) is False else rate_set_by_a_callback()
+            return events.on_batch_end(index, {"loss": loss, "epoch": epoch}) if kind == _core.EVENT_BATCH_END else None
 
         stream = self._fits
         self._fits = min(self._fits + 1, INT64_MAX)  # saturates: the count is saved as int64
         self.optimizer = optimizer
         events.on_train_begin(self)
         if schedule is not None and epochs:
-            core_optimizer.set_lr(epoch_rate(schedule, 0, own_rate))
-        optimizer._fitting = True
+            optimizer.lr = epoch_rate(schedule, 0, own_rate)
         try:
             _, divergence = self._core.fit(
                 optimizer=core_optimizer, X=X, Y=Y, validation_X=validation_X, validation_Y=validation_Y,
@@ -331,9 +320,9 @@ class Network:
                 clip_norm=clip_norm, normalize_gradient=normalize_gradient, report_batches=events.reports_batches,
                 history=records, gradient_norms=gradient_norms, callback=on_event)
         finally:
-            optimizer._fitting = False
             self.history = History(records, gradient_norms)
-            core_optimizer.set_lr(optimizer.lr)  # a schedule sets each epoch's rate, not the optimizer's own
+            if schedule is not None:
+                optimizer.lr = own_rate  # a schedule sets each epoch's rate, not the optimizer's own
             if progress_bar is not None:
                 progress_bar.on_train_end(self)
         events.on_train_end(self)

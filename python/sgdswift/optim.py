@@ -31,25 +31,26 @@ class Optimizer:
         if not hasattr(type(self), "_rule"):
             raise TypeError(f"optimizer: {type(self).__name__} is a base class without an update rule; use SGD, "
                             "AdaGrad, RMSProp, Adam or AdamW")
-        self._lr = real(lr, "lr")
+        self._lr = real(lr, "lr")  # the rate until the state exists; then the core optimizer holds it
         self.weight_decay = real(weight_decay, "weight_decay")
-        self._core: Optional[Any] = None
+        self._core: Optional[_core.Optimizer] = None
         self._owner: Optional[tuple] = None  # what the state belongs to: ("network", id) or ("arrays", shapes)
-        self._fitting = False  # inside Network.fit, which hands a changed lr to the core itself
 
     # ---- hyper-parameters --------------------------------------------------------------------------
 
     @property
     def lr(self) -> float:
-        """The learning rate η of the next steps."""
-        return self._lr
+        """The learning rate η of the next steps (during a fit with a schedule, the epoch's rate)."""
+        return self._core.lr if self._core is not None else self._lr
 
     @lr.setter
     def lr(self, value: float) -> None:
-        """Takes effect at the next step; set from a fit's callback, after that callback."""
-        self._lr = real(value, "lr")
-        if self._core is not None and not self._fitting:
-            self._core.set_lr(self._lr)
+        """Takes effect at the next step, also when set from a fit's callback (from its next mini-batch)."""
+        rate = real(value, "lr")
+        if self._core is not None:
+            self._core.lr = rate
+        else:
+            self._lr = rate
 
     def _settings(self) -> dict[str, Any]:
         return dict(momentum=0.0, dampening=0.0, nesterov=False, alpha=0.0, eps=1.0, beta1=0.0, beta2=0.0,
@@ -57,7 +58,7 @@ class Optimizer:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor's arguments: `type(opt)(**opt.get_config())` is an optimizer with fresh state."""
-        return {"lr": self._lr, "weight_decay": self.weight_decay, **{name: getattr(self, name) for name in self._hyper}}
+        return {"lr": self.lr, "weight_decay": self.weight_decay, **{name: getattr(self, name) for name in self._hyper}}
 
     def __repr__(self) -> str:
         arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
@@ -71,11 +72,12 @@ class Optimizer:
         return 0 if self._core is None else self._core.info()[1]
 
     def reset(self) -> None:
-        """Forgets the state (momentum buffers, moment estimates, step count) and its owner."""
+        """Forgets the state (momentum buffers, moment estimates, step count) and its owner; keeps the rate."""
+        self._lr = self.lr
         self._core = None
         self._owner = None
 
-    def _bind(self, owner: tuple, dtype: np.dtype) -> Any:
+    def _bind(self, owner: tuple, dtype: np.dtype) -> _core.Optimizer:
         """The core optimizer for parameters `owner` of `dtype`, created on first use."""
         if self._core is not None and (owner != self._owner or dtype != self._dtype):
             raise ValueError(f"optimizer: it holds the state of other parameters ({self._describe(self._owner)}, "
@@ -131,8 +133,8 @@ class Optimizer:
         dtype = parameters[0].dtype if parameters else np.dtype(np.float64)
         core = self._bind(("arrays", tuple(p.shape for p in parameters)), dtype)
         if core.info()[1] == 0:
-            core.reset(sum(p.size for p in parameters))
-        core.step(parameters, converted)
+            core.reset(count=sum(p.size for p in parameters))
+        core.step(parameters=parameters, gradients=converted)
 
     # ---- files -------------------------------------------------------------------------------------
 
@@ -141,7 +143,7 @@ class Optimizer:
         count, steps, state_count = self._core.info() if self._core is not None else (0, 0, 0)
         state = np.empty(state_count, dtype=self._dtype if self._core is not None else np.float64)
         if self._core is not None:
-            self._core.get_state(state)
+            self._core.get_state(out=state)
         return {"optimizer": np.array(json.dumps({"class": type(self).__name__, **self.get_config()})),
                 "optimizer_count": np.array(count, dtype=np.int64), "optimizer_steps": np.array(steps, dtype=np.int64),
                 "optimizer_state": state}
@@ -157,7 +159,7 @@ class Optimizer:
             config["betas"] = tuple(config["betas"])
         optimizer = cls(**config)
         if steps:
-            optimizer._bind(owner, dtype).restore(count, steps, np.ascontiguousarray(state, dtype=dtype))
+            optimizer._bind(owner, dtype).restore(count=count, steps=steps, values=np.ascontiguousarray(state, dtype=dtype))
         return optimizer
 
 

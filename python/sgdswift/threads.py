@@ -26,7 +26,7 @@ def get_num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """Use `n` threads (1 ≤ n ≤ 256) from now on, process-wide. Results do not depend on `n`."""
-    _core.set_thread_count(integer(n, "n", 1, _core.max_threads(), unit="threads"))
+    _core.set_thread_count(count=integer(n, "n", 1, _core.max_threads(), unit="threads"))
 
 
 def _default_thread_count() -> int:
@@ -48,4 +48,4 @@ def _default_thread_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_core.set_thread_count(_default_thread_count())
+_core.set_thread_count(count=_default_thread_count())

@@ -73,19 +73,20 @@ typedef struct {
 #define SGD_EVENT_BATCH_END 1 /* after a mini-batch (report_batches); loss = its mean loss */
 #define SGD_EVENT_EPOCH_END 2 /* after an epoch; its record is in the history */
 
-/* What fit reports. The callback may write learning_rate: it applies from the next mini-batch on. */
+/* What fit reports. */
 typedef struct {
     int32_t kind;
     int64_t epoch;
     int64_t batch;
     int64_t rows;
     double loss;
-    double learning_rate;
 } sgd_event;
 
-/* Called from inside fit with every event. A non-zero return stops training at the current
- * mini-batch boundary; fit then returns SGD_INTERRUPTED. */
-typedef int32_t (*sgd_progress_callback)(void *_Nullable context, sgd_event *_Nonnull event);
+/* Called from inside fit with every event, the training paused at a consistent point: it may set the
+ * optimizer's learning rate (sgd_optimizer_set_learning_rate), which applies from the next mini-batch
+ * on. Returns 0 to go on; non-zero stops training at the current mini-batch boundary and fit then
+ * returns SGD_INTERRUPTED. */
+typedef int32_t (*sgd_progress_callback)(void *_Nullable context, const sgd_event *_Nonnull event);
 
 #define SGD_RULE_SGD 0
 #define SGD_RULE_ADAGRAD 1
@@ -167,6 +168,11 @@ void sgd_optimizer_destroy(void *_Nonnull optimizer);
 void sgd_optimizer_info(void *_Nonnull optimizer, int64_t *_Nonnull count_out, int64_t *_Nonnull steps_out,
                         int64_t *_Nonnull state_count_out);
 
+/* The learning rate of the next steps (NaN for a handle that is not an optimizer). */
+double sgd_optimizer_learning_rate(void *_Nonnull optimizer);
+
+/* Sets the learning rate of the next steps: a finite number >= 0. Also allowed while a fit runs with
+ * this optimizer, from inside its progress callback. */
 sgd_status sgd_optimizer_set_learning_rate(void *_Nonnull optimizer, double learning_rate,
                                            char *_Nonnull message, int64_t capacity);
 
