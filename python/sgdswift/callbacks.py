@@ -75,7 +75,7 @@ class Plateau:
         best = self.best
         if best is None:
             significant = better = True
-        elif self.higher_is_better:  # `not (a < b)`, not `a >= b`: NaN counts as scikit-learn counts it
+        elif self.higher_is_better:  # inclusive as scikit-learn writes it, `not a < b`: the same for NaN
             significant = not value < best + self.min_delta if self.inclusive else value > best + self.min_delta
             better = value > best
         else:
@@ -235,19 +235,26 @@ class CallbackList:
     schedule that watches the epochs), then those of fit's `callbacks` argument, plain callables
     wrapped as epoch callbacks. Each event is passed to every callback that has its method."""
 
-    def __init__(self, callbacks: Any, first: Sequence[Any] = ()):
+    def __init__(self, callbacks: Callbacks, first: Sequence[Any] = ()):
         items = [] if callbacks is None else list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
-        self.callbacks = list(first) + [
-            item if any(callable(getattr(item, hook, None)) for hook in _HOOKS) else _FunctionCallback(function(
-                item, f"callbacks[{i}]", "a callable(epoch, logs) or an object with on_epoch_end/on_batch_end methods"))
-            for i, item in enumerate(items)]
-        hooks = {hook: [getattr(item, hook) for item in self.callbacks if callable(getattr(item, hook, None))]
-                 for hook in _HOOKS}
-        self._train_begin, self._epoch_end, self._train_end = (
-            hooks["on_train_begin"], hooks["on_epoch_end"], hooks["on_train_end"])
-        # Only callbacks that define on_batch_end make the core report batches (a Python call each).
+        self.callbacks = list(first) + [self._wrapped(item, f"callbacks[{i}]") for i, item in enumerate(items)]
+        self._train_begin = self._hooks("on_train_begin")
+        self._epoch_end = self._hooks("on_epoch_end")
+        self._train_end = self._hooks("on_train_end")
+        # Only callbacks that define on_batch_end themselves make the core report batches (a Python call each).
         self._batch_end = [item.on_batch_end for item in self.callbacks if callable(getattr(item, "on_batch_end", None))
                            and getattr(type(item), "on_batch_end", None) is not Callback.on_batch_end]
+
+    @staticmethod
+    def _wrapped(item: Any, name: str) -> Any:
+        """A callback object as it is, a plain callable f(epoch, logs) as an epoch callback."""
+        if any(callable(getattr(item, hook, None)) for hook in _HOOKS):
+            return item
+        return _FunctionCallback(function(
+            item, name, "a callable(epoch, logs) or an object with on_epoch_end/on_batch_end methods"))
+
+    def _hooks(self, hook: str) -> list[Callable[..., Any]]:
+        return [getattr(item, hook) for item in self.callbacks if callable(getattr(item, hook, None))]
 
     @property
     def reports_batches(self) -> bool:
