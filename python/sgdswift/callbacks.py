@@ -81,7 +81,7 @@ class Plateau:
         else:
             significant = not value > best - self.min_delta if self.inclusive else value < best - self.min_delta
             better = value < best
-        if significant or (better and self.track_every_improvement):
+        if better and (significant or self.track_every_improvement):  # inclusive: an equal value is not better
             self.best = value
         self.waited = 0 if significant else self.waited + 1
         return significant
