@@ -5,9 +5,9 @@
  * Arrays are taken through the buffer protocol (no NumPy headers, any NumPy version) and never
  * copied: C-contiguous buffers of the network's dtype are required.
  *
- * Every method has the same shape: parse its keywords; declare the buffers it needs and acquire
- * them (acquire_buffers: all or none); begin_call (occupy the objects, release the GIL); the core
- * call; end_call (take the GIL back, free the objects, release the buffers, raise from the status).
+ * Every method has the same shape: parse its keywords into the BufferRequests it declares;
+ * begin_call (acquire the buffers, all or none; occupy the objects; release the GIL); the core call;
+ * end_call (take the GIL back, free the objects, release the buffers, raise from the status).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -52,15 +52,10 @@ static PyTypeObject OptimizerType;
 
 static const char *dtype_name(int dtype) { return dtype == SGD_FLOAT32 ? "float32" : "float64"; }
 
-static int require_network(NetworkObject *self) {
-    if (self->network) return 0;
-    PyErr_SetString(PyExc_RuntimeError, "network: not initialised");
-    return -1;
-}
-
-static int require_optimizer(OptimizerObject *self) {
-    if (self->optimizer) return 0;
-    PyErr_SetString(PyExc_RuntimeError, "optimizer: not initialised");
+/* 0 once __init__ has made the Swift object behind `handle`; else -1 with RuntimeError. */
+static int require_initialised(const void *handle, const char *name) {
+    if (handle) return 0;
+    PyErr_Format(PyExc_RuntimeError, "%s: not initialised", name);
     return -1;
 }
 
@@ -85,14 +80,14 @@ typedef enum {
     BUFFER_FLOAT64_OUTPUT, /* float64, any shape, taken as its flat values; always writable */
 } BufferKind;
 
-/* One buffer argument: declared by a method (object, name, kind, writable, optional), acquired by
- * acquire_buffers, released by release_buffers (end_call). */
+/* One buffer argument of a call: declared by the method, acquired and released by acquire_buffers
+ * and release_buffers (through begin_call and end_call). */
 typedef struct {
     PyObject *object;
     char name[48];
     BufferKind kind;
     int writable;
-    int optional; /* None means absent */
+    int optional; /* None stands for "absent" */
     int acquired;
     Py_buffer view;
 } BufferRequest;
@@ -109,35 +104,18 @@ static int is_float_format(const Py_buffer *view, int dtype) {
     return dtype == SGD_FLOAT32 ? (code == 'f' && view->itemsize == 4) : (code == 'd' && view->itemsize == 8);
 }
 
-static int is_int64_format(const Py_buffer *view) {
-    char code = format_code(view->format);
-    return (code == 'l' || code == 'q') && view->itemsize == 8;
-}
-
 static int has_expected_layout(const BufferRequest *request, int dtype) {
     const Py_buffer *view = &request->view;
+    char code = format_code(view->format);
     switch (request->kind) {
     case BUFFER_MATRIX: return view->ndim == 2 && is_float_format(view, dtype);
     case BUFFER_TARGETS:
-        return (view->ndim == 1 && is_int64_format(view)) || (view->ndim == 2 && is_float_format(view, dtype));
+        return view->ndim == 1 ? (code == 'l' || code == 'q') && view->itemsize == 8
+                               : view->ndim == 2 && is_float_format(view, dtype);
     case BUFFER_VECTOR: return is_float_format(view, dtype);
     case BUFFER_FLOAT64_OUTPUT: return is_float_format(view, SGD_FLOAT64);
     }
     return 0;
-}
-
-static void raise_layout_error(const BufferRequest *request, int dtype) {
-    static const char *const expected[] = {
-        [BUFFER_MATRIX] = "a 2-D %s buffer",
-        [BUFFER_TARGETS] = "1-D int64 labels or a 2-D %s buffer",
-        [BUFFER_VECTOR] = "a %s buffer",
-        [BUFFER_FLOAT64_OUTPUT] = "a %s buffer",
-    };
-    char wanted[64];
-    PyOS_snprintf(wanted, sizeof wanted, expected[request->kind],
-                  request->kind == BUFFER_FLOAT64_OUTPUT ? "writable float64" : dtype_name(dtype));
-    PyErr_Format(PyExc_TypeError, "%s: expected %s (C-contiguous), got a %d-D buffer of format '%s'", request->name,
-                 wanted, request->view.ndim, request->view.format ? request->view.format : "B");
 }
 
 static void release_buffers(BufferRequest *requests, Py_ssize_t count) {
@@ -147,12 +125,16 @@ static void release_buffers(BufferRequest *requests, Py_ssize_t count) {
     }
 }
 
-/* Acquires the buffers of a call on an object of element type `dtype`: all of them, or none (those
- * acquired are released again) with TypeError naming the argument. */
+/* Acquires the buffers of a call on an object of element type `dtype` (those not acquired yet): all of
+ * them, or none (those acquired are released again) with an exception naming the argument. */
 static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype) {
+    static const char *const expected[] = {
+        [BUFFER_MATRIX] = "a 2-D %s buffer", [BUFFER_TARGETS] = "1-D int64 labels or a 2-D %s buffer",
+        [BUFFER_VECTOR] = "a %s buffer", [BUFFER_FLOAT64_OUTPUT] = "a writable float64 buffer",
+    };
     for (Py_ssize_t i = 0; i < count; i++) {
         BufferRequest *request = &requests[i];
-        if (request->optional && request->object == Py_None) continue;
+        if (request->acquired || (request->optional && request->object == Py_None)) continue;
         int writable = request->writable || request->kind == BUFFER_FLOAT64_OUTPUT;
         if (!PyObject_CheckBuffer(request->object)) {
             PyErr_Format(PyExc_TypeError, "%s: expected a buffer such as a NumPy array, got %.100s", request->name,
@@ -161,9 +143,12 @@ static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype)
                                       PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) == 0) {
             request->acquired = 1;
             if (has_expected_layout(request, dtype)) continue;
-            raise_layout_error(request, dtype);
+            char wanted[64];
+            PyOS_snprintf(wanted, sizeof wanted, expected[request->kind], dtype_name(dtype));
+            PyErr_Format(PyExc_TypeError, "%s: expected %s (C-contiguous), got a %d-D buffer of format '%s'",
+                         request->name, wanted, request->view.ndim, request->view.format ? request->view.format : "B");
         }
-        release_buffers(requests, i + 1);
+        release_buffers(requests, count);
         return -1;
     }
     return 0;
@@ -185,26 +170,28 @@ static int64_t value_count(const BufferRequest *request) { return request->view.
 
 /* ---- core calls ------------------------------------------------------------------------------- */
 
-/* A core call in progress: the objects it occupies, the buffers it holds, the thread state saved
- * while it runs without the GIL, and the core's message. */
+/* A core call: the objects it occupies and how, its buffers, the thread state saved while it runs
+ * without the GIL, and the core's message. */
 typedef struct {
-    UseGuard *uses[2];     /* NULL where unused */
-    UseGuard previous[2];  /* each object's state before the call, restored after it */
+    UseGuard *uses[2];    /* NULL where unused */
+    int reentrant;        /* allowed inside a fit's progress callback on the same objects */
     BufferRequest *buffers;
     Py_ssize_t buffer_count;
+    UseGuard previous[2]; /* each object's state before the call, restored after it */
     PyThreadState *thread_state;
     char message[MESSAGE_CAPACITY];
 } CoreCall;
 
-/* Starts `call` once its buffers are acquired: occupies its objects and releases the GIL. An object
- * serves one call at a time; only the thread that runs a fit may call into the same objects again,
- * from its progress callback (the core is paused there), and only `reentrant` calls. A refused call
- * releases its buffers, changes nothing else and raises RuntimeError. */
-static int begin_call(CoreCall *call, int reentrant) {
+/* Starts `call` on an object of element type `dtype`: acquires its buffers, occupies its objects and
+ * releases the GIL. An object serves one call at a time; only the thread that runs a fit may call into
+ * the same objects again, from its progress callback (the core is paused there), and only reentrant
+ * calls. A refused call releases its buffers, changes nothing and raises RuntimeError. */
+static int begin_call(CoreCall *call, int dtype) {
+    if (acquire_buffers(call->buffers, call->buffer_count, dtype) < 0) return -1;
     unsigned long thread = PyThread_get_thread_ident();
     for (int i = 0; i < 2; i++) {
         UseGuard *use = call->uses[i];
-        if (use && use->busy && !(reentrant && use->thread == thread)) {
+        if (use && use->busy && !(call->reentrant && use->thread == thread)) {
             PyErr_Format(PyExc_RuntimeError,
                          "%s: already in use by a running call (fit, predict, step, ...); it serves one call at a time",
                          use->name);
@@ -215,8 +202,7 @@ static int begin_call(CoreCall *call, int reentrant) {
     for (int i = 0; i < 2; i++) {
         if (!call->uses[i]) continue;
         call->previous[i] = *call->uses[i];
-        call->uses[i]->busy = 1;
-        call->uses[i]->thread = thread;
+        *call->uses[i] = (UseGuard){call->uses[i]->name, 1, thread};
     }
     call->thread_state = PyEval_SaveThread();
     return 0;
@@ -231,16 +217,13 @@ static int end_call(CoreCall *call, sgd_status status) {
         if (call->uses[i]) *call->uses[i] = call->previous[i];
     }
     release_buffers(call->buffers, call->buffer_count);
-    if (status != SGD_OK && status != SGD_INTERRUPTED && status != SGD_DIVERGED) {
-        PyObject *type = status == SGD_OUT_OF_MEMORY ? PyExc_MemoryError : PyExc_ValueError;
-        PyObject *text = PyUnicode_DecodeUTF8(call->message, (Py_ssize_t)strlen(call->message), "replace");
-        if (text) {
-            PyErr_SetObject(type, text);
-            Py_DECREF(text);
-        }
-        return -1;
+    if (status == SGD_OK || status == SGD_INTERRUPTED || status == SGD_DIVERGED) return PyErr_Occurred() ? -1 : 0;
+    PyObject *text = PyUnicode_DecodeUTF8(call->message, (Py_ssize_t)strlen(call->message), "replace");
+    if (text) {
+        PyErr_SetObject(status == SGD_OUT_OF_MEMORY ? PyExc_MemoryError : PyExc_ValueError, text);
+        Py_DECREF(text);
     }
-    return PyErr_Occurred() ? -1 : 0;
+    return -1;
 }
 
 /* ---- network type ----------------------------------------------------------------------------- */
@@ -261,35 +244,28 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     PyObject *sizes = item_tuple(sizes_object, "sizes: expected a sequence of ints");
     if (!sizes) return -1;
     Py_ssize_t count = PyTuple_GET_SIZE(sizes);
-    int64_t *values = PyMem_New(int64_t, count > 0 ? count : 1);
-    if (!values) {
-        Py_DECREF(sizes);
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
+    int64_t *values = PyMem_New(int64_t, count + 1);
+    if (!values) PyErr_NoMemory();
+    for (Py_ssize_t i = 0; values && i < count && !PyErr_Occurred(); i++)
         values[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(sizes, i));
-        if (values[i] == -1 && PyErr_Occurred()) {
-            PyMem_Free(values);
-            Py_DECREF(sizes);
-            return -1;
-        }
-    }
     Py_DECREF(sizes);
     void *network = NULL;
     CoreCall call = {0};
-    begin_call(&call, 0);
+    if (PyErr_Occurred() || begin_call(&call, dtype) < 0) {
+        PyMem_Free(values);
+        return -1;
+    }
     sgd_status status = sgd_network_create(dtype, values, count, hidden, output, loss, initializer, seed, &network,
                                            call.message, MESSAGE_CAPACITY);
     PyMem_Free(values);
     if (end_call(&call, status) < 0) return -1;
     int64_t parameter_count = 0;
+    sgd_network_parameters(network, &self->parameters, &parameter_count);
     self->network = network;
     self->dtype = dtype;
     self->itemsize = dtype == SGD_FLOAT32 ? 4 : 8;
-    self->use = (UseGuard){"network", 0, 0};
-    sgd_network_parameters(network, &self->parameters, &parameter_count);
     self->parameter_count = (Py_ssize_t)parameter_count;
+    self->use = (UseGuard){"network", 0, 0};
     return 0;
 }
 
@@ -300,21 +276,15 @@ static void Network_dealloc(NetworkObject *self) {
 
 /* The flat parameter vector θ = [W1, b1, W2, b2, ...], writable, shared with the core. */
 static int Network_getbuffer(NetworkObject *self, Py_buffer *view, int flags) {
-    if (require_network(self) < 0) {
+    if (require_initialised(self->network, "network") < 0) {
         view->obj = NULL;
         return -1;
     }
-    view->obj = Py_NewRef((PyObject *)self);
-    view->buf = self->parameters;
-    view->len = self->parameter_count * self->itemsize;
-    view->readonly = 0;
-    view->itemsize = self->itemsize;
-    view->format = (flags & PyBUF_FORMAT) ? (self->dtype == SGD_FLOAT32 ? "f" : "d") : NULL;
-    view->ndim = 1;
-    view->shape = (flags & PyBUF_ND) ? &self->parameter_count : NULL;
-    view->strides = (flags & PyBUF_STRIDES) ? &self->itemsize : NULL;
-    view->suboffsets = NULL;
-    view->internal = NULL;
+    *view = (Py_buffer){.obj = Py_NewRef((PyObject *)self), .buf = self->parameters, .itemsize = self->itemsize,
+                        .len = self->parameter_count * self->itemsize, .readonly = 0, .ndim = 1,
+                        .format = (flags & PyBUF_FORMAT) ? (self->dtype == SGD_FLOAT32 ? "f" : "d") : NULL,
+                        .shape = (flags & PyBUF_ND) ? &self->parameter_count : NULL,
+                        .strides = (flags & PyBUF_STRIDES) ? &self->itemsize : NULL};
     return 0;
 }
 
@@ -324,11 +294,10 @@ static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *
     static char *keywords[] = {"X", "out", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX},
                                {.name = "out", .kind = BUFFER_MATRIX, .writable = 1}};
+    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:predict", keywords, &buffers[0].object, &buffers[1].object) ||
-        require_network(self) < 0 || acquire_buffers(buffers, 2, self->dtype) < 0)
+        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
         return NULL;
-    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 2};
-    if (begin_call(&call, 1) < 0) return NULL;
     sgd_status status = sgd_network_predict(self->network, matrix_of(&buffers[0]), buffers[1].view.buf,
                                             value_count(&buffers[1]), call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
@@ -338,13 +307,12 @@ static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *
 static PyObject *Network_evaluate(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "Y", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS}};
+    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:evaluate", keywords, &buffers[0].object, &buffers[1].object) ||
-        require_network(self) < 0 || acquire_buffers(buffers, 2, self->dtype) < 0)
+        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
         return NULL;
     double loss = 0;
     int64_t correct = -1;
-    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 2};
-    if (begin_call(&call, 1) < 0) return NULL;
     sgd_status status = sgd_network_evaluate(self->network, matrix_of(&buffers[0]), targets_of(&buffers[1]), &loss,
                                              &correct, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
@@ -356,13 +324,12 @@ static PyObject *Network_gradient(NetworkObject *self, PyObject *args, PyObject 
     static char *keywords[] = {"X", "Y", "out", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS},
                                {.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
+    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 3};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:gradient", keywords, &buffers[0].object, &buffers[1].object,
                                      &buffers[2].object) ||
-        require_network(self) < 0 || acquire_buffers(buffers, 3, self->dtype) < 0)
+        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
         return NULL;
     double loss = 0;
-    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 3};
-    if (begin_call(&call, 1) < 0) return NULL;
     sgd_status status = sgd_network_gradient(self->network, matrix_of(&buffers[0]), targets_of(&buffers[1]),
                                              buffers[2].view.buf, value_count(&buffers[2]), &loss, call.message,
                                              MESSAGE_CAPACITY);
@@ -381,10 +348,8 @@ typedef struct {
 static int32_t fit_progress(void *context, const sgd_event *event) {
     FitContext *fit = (FitContext *)context;
     PyEval_RestoreThread(fit->call->thread_state);
-    int32_t stop = 0;
-    if (PyErr_CheckSignals() < 0) {
-        stop = 1;
-    } else if (fit->callback != Py_None) {
+    int32_t stop = PyErr_CheckSignals() < 0;
+    if (!stop && fit->callback != Py_None) {
         long long index = event->kind == SGD_EVENT_TICK ? event->rows : event->batch;
         PyObject *result = PyObject_CallFunction(fit->callback, "iLLd", (int)event->kind, (long long)event->epoch,
                                                  index, event->loss);
@@ -419,7 +384,7 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
                                      &buffers[VALIDATION_Y].object, &epochs, &batch_size, &shuffle, &seed, &stream,
                                      &l2, &clip_norm, &normalize_gradient, &report_batches, &buffers[HISTORY].object,
                                      &buffers[GRADIENT_NORMS].object, &callback) ||
-        require_network(self) < 0 || require_optimizer(optimizer) < 0)
+        require_initialised(self->network, "network") < 0 || require_initialised(optimizer->optimizer, "optimizer") < 0)
         return NULL;
     if ((buffers[VALIDATION_X].object == Py_None) != (buffers[VALIDATION_Y].object == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "validation_X, validation_Y: expected both or neither to be None");
@@ -432,11 +397,10 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     sgd_fit_options options = {.epochs = epochs, .batch_size = batch_size, .shuffle = shuffle, .seed = seed,
                                .stream = stream, .l2 = l2, .clip_norm = clip_norm,
                                .normalize_gradient = normalize_gradient, .report_batches = report_batches};
-    if (acquire_buffers(buffers, BUFFER_COUNT, self->dtype) < 0) return NULL;
     CoreCall call = {.uses = {&self->use, &optimizer->use}, .buffers = buffers, .buffer_count = BUFFER_COUNT};
     FitContext context = {callback, &call};
     int64_t epochs_done = 0;
-    if (begin_call(&call, 0) < 0) return NULL;
+    if (begin_call(&call, self->dtype) < 0) return NULL;
     sgd_status status = sgd_network_fit(
         self->network, optimizer->optimizer, matrix_of(&buffers[X]), targets_of(&buffers[Y]),
         matrix_of(&buffers[VALIDATION_X]), targets_of(&buffers[VALIDATION_Y]), options,
@@ -444,12 +408,11 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
         (double *)buffers[GRADIENT_NORMS].view.buf, value_count(&buffers[GRADIENT_NORMS]), fit_progress, &context,
         &epochs_done, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
-    if (status == SGD_DIVERGED) return Py_BuildValue("(Ls)", (long long)epochs_done, call.message);
-    return Py_BuildValue("(LO)", (long long)epochs_done, Py_None);
+    return Py_BuildValue("(Ls)", (long long)epochs_done, status == SGD_DIVERGED ? call.message : NULL);
 }
 
 static PyObject *Network_get_parameter_count(NetworkObject *self, void *closure) {
-    if (require_network(self) < 0) return NULL;
+    if (require_initialised(self->network, "network") < 0) return NULL;
     return PyLong_FromSsize_t(self->parameter_count);
 }
 
@@ -509,7 +472,7 @@ static int Optimizer_init(OptimizerObject *self, PyObject *args, PyObject *kwarg
     settings.decoupled_weight_decay = decoupled;
     void *optimizer = NULL;
     CoreCall call = {0};
-    begin_call(&call, 0);
+    begin_call(&call, dtype);
     sgd_status status = sgd_optimizer_create(dtype, settings, &optimizer, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return -1;
     self->optimizer = optimizer;
@@ -527,34 +490,29 @@ static void Optimizer_dealloc(OptimizerObject *self) {
  * equal size; the parameters are updated in place. */
 static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"parameters", "gradients", NULL};
-    PyObject *parameters_object, *gradients_object;
+    PyObject *parameters_object, *gradients_object, *parameters = NULL, *gradients = NULL, *result = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:step", keywords, &parameters_object, &gradients_object) ||
-        require_optimizer(self) < 0)
-        return NULL;
-    PyObject *result = NULL, *gradients = NULL;
-    PyObject *parameters = item_tuple(parameters_object, "parameters: expected a sequence of arrays");
-    if (parameters) gradients = item_tuple(gradients_object, "gradients: expected a sequence of arrays");
-    if (!gradients) goto done;
+        require_initialised(self->optimizer, "optimizer") < 0 ||
+        !(parameters = item_tuple(parameters_object, "parameters: expected a sequence of arrays")) ||
+        !(gradients = item_tuple(gradients_object, "gradients: expected a sequence of arrays")))
+        goto done;
     Py_ssize_t arrays = PyTuple_GET_SIZE(parameters);
     if (PyTuple_GET_SIZE(gradients) != arrays) {
         PyErr_Format(PyExc_ValueError, "gradients: expected %zd arrays (one per parameter), got %zd", arrays,
                      PyTuple_GET_SIZE(gradients));
         goto done;
     }
-    BufferRequest *buffers = PyMem_Calloc(2 * arrays + 1, sizeof *buffers);
-    void **parameter_data = PyMem_Calloc(arrays + 1, sizeof *parameter_data);
-    const void **gradient_data = PyMem_Calloc(arrays + 1, sizeof *gradient_data);
+    BufferRequest *buffers = PyMem_Calloc(2 * arrays + 1, sizeof *buffers);  /* parameter i, gradient i, ... */
+    void **data = PyMem_Calloc(2 * arrays + 1, sizeof *data);                 /* parameters, then gradients */
     int64_t *counts = PyMem_Calloc(arrays + 1, sizeof *counts);
-    if (!buffers || !parameter_data || !gradient_data || !counts) {
+    if (!buffers || !data || !counts) {
         PyErr_NoMemory();
         goto release;
     }
-    for (Py_ssize_t i = 0; i < arrays; i++) {
-        BufferRequest *parameter = &buffers[2 * i], *gradient = &buffers[2 * i + 1];
-        *parameter = (BufferRequest){.object = PyTuple_GET_ITEM(parameters, i), .kind = BUFFER_VECTOR, .writable = 1};
-        *gradient = (BufferRequest){.object = PyTuple_GET_ITEM(gradients, i), .kind = BUFFER_VECTOR};
-        PyOS_snprintf(parameter->name, sizeof parameter->name, "parameters[%zd]", i);
-        PyOS_snprintf(gradient->name, sizeof gradient->name, "gradients[%zd]", i);
+    for (Py_ssize_t i = 0; i < 2 * arrays; i++) {
+        buffers[i] = (BufferRequest){.object = PyTuple_GET_ITEM(i % 2 ? gradients : parameters, i / 2),
+                                     .kind = BUFFER_VECTOR, .writable = i % 2 == 0};
+        PyOS_snprintf(buffers[i].name, sizeof buffers[i].name, "%s[%zd]", i % 2 ? "gradients" : "parameters", i / 2);
     }
     if (acquire_buffers(buffers, 2 * arrays, self->dtype) < 0) goto release;
     for (Py_ssize_t i = 0; i < arrays; i++) {
@@ -564,19 +522,18 @@ static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args, PyObject 
             release_buffers(buffers, 2 * arrays);
             goto release;
         }
-        parameter_data[i] = buffers[2 * i].view.buf;
-        gradient_data[i] = buffers[2 * i + 1].view.buf;
+        data[i] = buffers[2 * i].view.buf;
+        data[arrays + i] = buffers[2 * i + 1].view.buf;
         counts[i] = value_count(&buffers[2 * i]);
     }
     CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 2 * arrays};
-    if (begin_call(&call, 0) < 0) goto release;
-    sgd_status status = sgd_optimizer_step(self->optimizer, parameter_data, gradient_data, counts, arrays,
-                                           call.message, MESSAGE_CAPACITY);
+    if (begin_call(&call, self->dtype) < 0) goto release;
+    sgd_status status = sgd_optimizer_step(self->optimizer, data, (const void *const *)(data + arrays), counts,
+                                           arrays, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) == 0) result = Py_NewRef(Py_None);
 release:
     PyMem_Free(buffers);
-    PyMem_Free(parameter_data);
-    PyMem_Free(gradient_data);
+    PyMem_Free(data);
     PyMem_Free(counts);
 done:
     Py_XDECREF(parameters);
@@ -587,17 +544,17 @@ done:
 static PyObject *Optimizer_reset(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"count", NULL};
     long long count;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:reset", keywords, &count) || require_optimizer(self) < 0)
-        return NULL;
     CoreCall call = {.uses = {&self->use}};
-    if (begin_call(&call, 0) < 0) return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:reset", keywords, &count) ||
+        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+        return NULL;
     sgd_status status = sgd_optimizer_reset(self->optimizer, count, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
 static PyObject *Optimizer_info(OptimizerObject *self, PyObject *unused) {
-    if (require_optimizer(self) < 0) return NULL;
+    if (require_initialised(self->optimizer, "optimizer") < 0) return NULL;
     int64_t count = 0, steps = 0, state_count = 0;
     sgd_optimizer_info(self->optimizer, &count, &steps, &state_count);
     return Py_BuildValue("(LLL)", (long long)count, (long long)steps, (long long)state_count);
@@ -606,11 +563,10 @@ static PyObject *Optimizer_info(OptimizerObject *self, PyObject *unused) {
 static PyObject *Optimizer_get_state(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"out", NULL};
     BufferRequest buffers[] = {{.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
+    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 1};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:get_state", keywords, &buffers[0].object) ||
-        require_optimizer(self) < 0 || acquire_buffers(buffers, 1, self->dtype) < 0)
+        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
         return NULL;
-    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 1};
-    if (begin_call(&call, 1) < 0) return NULL;
     sgd_status status = sgd_optimizer_get_state(self->optimizer, buffers[0].view.buf, value_count(&buffers[0]),
                                                 call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
@@ -621,11 +577,10 @@ static PyObject *Optimizer_restore(OptimizerObject *self, PyObject *args, PyObje
     static char *keywords[] = {"count", "steps", "values", NULL};
     long long count, steps;
     BufferRequest buffers[] = {{.name = "values", .kind = BUFFER_VECTOR}};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "LLO:restore", keywords, &count, &steps, &buffers[0].object) ||
-        require_optimizer(self) < 0 || acquire_buffers(buffers, 1, self->dtype) < 0)
-        return NULL;
     CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 1};
-    if (begin_call(&call, 0) < 0) return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "LLO:restore", keywords, &count, &steps, &buffers[0].object) ||
+        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+        return NULL;
     sgd_status status = sgd_optimizer_restore(self->optimizer, count, steps, buffers[0].view.buf,
                                               value_count(&buffers[0]), call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
@@ -633,26 +588,25 @@ static PyObject *Optimizer_restore(OptimizerObject *self, PyObject *args, PyObje
 }
 
 static PyObject *Optimizer_get_lr(OptimizerObject *self, void *closure) {
-    if (require_optimizer(self) < 0) return NULL;
+    if (require_initialised(self->optimizer, "optimizer") < 0) return NULL;
     return PyFloat_FromDouble(sgd_optimizer_learning_rate(self->optimizer));
 }
 
-/* Allowed during a fit with this optimizer from the fit's own thread (its progress callback): the
- * core is paused there and takes the rate from the next mini-batch on. */
+/* Also allowed during a fit with this optimizer, from the fit's own thread (its progress callback):
+ * the core is paused there and uses the rate from the next mini-batch on. */
 static int Optimizer_set_lr(OptimizerObject *self, PyObject *value, void *closure) {
     if (!value) {
         PyErr_SetString(PyExc_TypeError, "lr: cannot be deleted");
         return -1;
     }
-    if (require_optimizer(self) < 0) return -1;
     double lr = PyFloat_AsDouble(value);
-    if (lr == -1.0 && PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_TypeError)) return -1;
+    if (lr == -1.0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyErr_Format(PyExc_TypeError, "lr: expected a float, got %.100s", Py_TYPE(value)->tp_name);
         return -1;
     }
-    CoreCall call = {.uses = {&self->use}};
-    if (begin_call(&call, 1) < 0) return -1;
+    CoreCall call = {.uses = {&self->use}, .reentrant = 1};
+    if (PyErr_Occurred() || require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+        return -1;
     sgd_status status = sgd_optimizer_set_learning_rate(self->optimizer, lr, call.message, MESSAGE_CAPACITY);
     return end_call(&call, status);
 }
@@ -662,8 +616,7 @@ static PyMethodDef Optimizer_methods[] = {
      "step($self, /, parameters, gradients)\n--\n\nOne update of the parameters, in place."},
     {"reset", (PyCFunction)(void (*)(void))Optimizer_reset, METH_VARARGS | METH_KEYWORDS,
      "reset($self, /, count)\n--\n\nFresh state for count parameters."},
-    {"info", (PyCFunction)Optimizer_info, METH_NOARGS,
-     "info($self, /)\n--\n\n(parameter count, steps, state values)."},
+    {"info", (PyCFunction)Optimizer_info, METH_NOARGS, "info($self, /)\n--\n\n(parameter count, steps, state values)."},
     {"get_state", (PyCFunction)(void (*)(void))Optimizer_get_state, METH_VARARGS | METH_KEYWORDS,
      "get_state($self, /, out)\n--\n\nCopies the state into out."},
     {"restore", (PyCFunction)(void (*)(void))Optimizer_restore, METH_VARARGS | METH_KEYWORDS,
@@ -673,7 +626,7 @@ static PyMethodDef Optimizer_methods[] = {
 
 static PyGetSetDef Optimizer_getset[] = {
     {"lr", (getter)Optimizer_get_lr, (setter)Optimizer_set_lr,
-     "The learning rate of the next steps; settable during a fit from its callback.", NULL},
+     "The learning rate of the next steps; may be set during a fit from its callback.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -718,8 +671,7 @@ static PyObject *max_threads(PyObject *module, PyObject *unused) {
 static PyMethodDef module_methods[] = {
     {"runtime_self_test", runtime_self_test, METH_NOARGS,
      "runtime_self_test()\n--\n\nTrue when the statically linked Swift runtime finds protocol conformances."},
-    {"get_thread_count", get_thread_count, METH_NOARGS,
-     "get_thread_count()\n--\n\nThreads sharing the core's work."},
+    {"get_thread_count", get_thread_count, METH_NOARGS, "get_thread_count()\n--\n\nThreads sharing the core's work."},
     {"set_thread_count", (PyCFunction)(void (*)(void))set_thread_count, METH_VARARGS | METH_KEYWORDS,
      "set_thread_count(count)\n--\n\nThreads sharing the core's work (clamped to 1...max_threads())."},
     {"max_threads", max_threads, METH_NOARGS, "max_threads()\n--\n\nThe largest thread count accepted."},
@@ -730,40 +682,26 @@ static struct PyModuleDef module_definition = {
     PyModuleDef_HEAD_INIT, "sgdswift._core", "The Swift training core of sgdswift.", -1, module_methods,
 };
 
-static int add_record_fields(PyObject *module) {
-    PyObject *fields = PyTuple_New(RECORD_FIELD_COUNT);
-    if (!fields) return -1;
-    for (Py_ssize_t i = 0; i < RECORD_FIELD_COUNT; i++) {
-        PyObject *name = PyUnicode_FromString(record_fields[i]);
-        if (!name) {
-            Py_DECREF(fields);
-            return -1;
-        }
-        PyTuple_SET_ITEM(fields, i, name);
-    }
-    int status = PyModule_AddObjectRef(module, "RECORD_FIELDS", fields);
-    Py_DECREF(fields);
-    return status;
-}
-
 PyMODINIT_FUNC PyInit__core(void) {
+    static const struct { const char *name; int value; } constants[] = {
+        {"RULE_SGD", SGD_RULE_SGD}, {"RULE_ADAGRAD", SGD_RULE_ADAGRAD}, {"RULE_RMSPROP", SGD_RULE_RMSPROP},
+        {"RULE_ADAM", SGD_RULE_ADAM}, {"EVENT_TICK", SGD_EVENT_TICK}, {"EVENT_BATCH_END", SGD_EVENT_BATCH_END},
+        {"EVENT_EPOCH_END", SGD_EVENT_EPOCH_END}, {"FLOAT32", SGD_FLOAT32}, {"FLOAT64", SGD_FLOAT64},
+    };
     if (PyType_Ready(&NetworkType) < 0 || PyType_Ready(&OptimizerType) < 0) return NULL;
     PyObject *module = PyModule_Create(&module_definition);
-    if (!module) return NULL;
-    if (PyModule_AddObjectRef(module, "Network", (PyObject *)&NetworkType) < 0 ||
-        PyModule_AddObjectRef(module, "Optimizer", (PyObject *)&OptimizerType) < 0 ||
-        add_record_fields(module) < 0 ||
-        PyModule_AddIntConstant(module, "RULE_SGD", SGD_RULE_SGD) < 0 ||
-        PyModule_AddIntConstant(module, "RULE_ADAGRAD", SGD_RULE_ADAGRAD) < 0 ||
-        PyModule_AddIntConstant(module, "RULE_RMSPROP", SGD_RULE_RMSPROP) < 0 ||
-        PyModule_AddIntConstant(module, "RULE_ADAM", SGD_RULE_ADAM) < 0 ||
-        PyModule_AddIntConstant(module, "EVENT_TICK", SGD_EVENT_TICK) < 0 ||
-        PyModule_AddIntConstant(module, "EVENT_BATCH_END", SGD_EVENT_BATCH_END) < 0 ||
-        PyModule_AddIntConstant(module, "EVENT_EPOCH_END", SGD_EVENT_EPOCH_END) < 0 ||
-        PyModule_AddIntConstant(module, "FLOAT32", SGD_FLOAT32) < 0 ||
-        PyModule_AddIntConstant(module, "FLOAT64", SGD_FLOAT64) < 0) {
-        Py_DECREF(module);
-        return NULL;
+    PyObject *fields = module ? PyTuple_New(RECORD_FIELD_COUNT) : NULL;
+    int failed = !fields || PyModule_AddObjectRef(module, "Network", (PyObject *)&NetworkType) < 0 ||
+                 PyModule_AddObjectRef(module, "Optimizer", (PyObject *)&OptimizerType) < 0;
+    for (Py_ssize_t i = 0; !failed && i < RECORD_FIELD_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(record_fields[i]);
+        failed = !name;
+        if (name) PyTuple_SET_ITEM(fields, i, name);
     }
+    failed = failed || PyModule_AddObjectRef(module, "RECORD_FIELDS", fields) < 0;
+    for (size_t i = 0; !failed && i < sizeof constants / sizeof constants[0]; i++)
+        failed = PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0;
+    Py_XDECREF(fields);
+    if (failed) Py_CLEAR(module);
     return module;
 }
