@@ -60,7 +60,8 @@ class Network:
         self._core = _core.Network(dtype=DTYPES[self._dtype], sizes=sizes, seed=self._seed, **names)
         self._sizes = sizes
         self._names = names
-        self._parameters = np.frombuffer(self._core, dtype=self._dtype)  # shares the core's memory
+        # Shares the core's memory. (NumPy's stubs accept any buffer only from Python 3.12 on.)
+        self._parameters = np.frombuffer(self._core, dtype=self._dtype)  # type: ignore[call-overload]
         self._weights, self._biases = self._split(self._parameters)
         self._fits = 0
         self._identity = next(_network_identities)
