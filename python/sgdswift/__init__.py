@@ -8,6 +8,7 @@ NumPy arrays of the network's dtype in C order are used in place (never copied);
 while the core works.
 """
 import os
+from typing import TYPE_CHECKING, Any
 
 
 def _choose_openblas_kernels() -> None:
@@ -31,7 +32,8 @@ _choose_openblas_kernels()
 
 # noqa-free ordering: the kernels are chosen above, before these imports load the core and OpenBLAS.
 from . import schedules
-from ._network import DivergenceError, History, Network, load
+from ._history import History
+from ._network import DivergenceError, Network, load
 from .callbacks import Callback, EarlyStopping
 from .gradcheck import GradientCheck, gradient_check
 from .optim import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
@@ -45,14 +47,16 @@ __all__ = ["AdaGrad", "Adam", "AdamW", "Callback", "Constant", "CosineAnnealing"
            "set_num_threads"]
 __version__ = "0.2.0"
 
-
-def __getattr__(name: str):
-    """MLPClassifier and MLPRegressor (scikit-learn estimators) are imported on first use, so that
-    `import sgdswift` neither needs nor loads scikit-learn."""
-    if name in ("MLPClassifier", "MLPRegressor"):
-        from . import estimators
-        return getattr(estimators, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if TYPE_CHECKING:  # type checkers see the estimators; a module __getattr__ would make every name valid to them
+    from .estimators import MLPClassifier, MLPRegressor
+else:
+    def __getattr__(name: str) -> Any:
+        """MLPClassifier and MLPRegressor (scikit-learn estimators) are imported on first use, so that
+        `import sgdswift` neither needs nor loads scikit-learn."""
+        if name in ("MLPClassifier", "MLPRegressor"):
+            from . import estimators
+            return getattr(estimators, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from . import _core
 
 # The dtypes the core computes in, and their codes in the C API.
-DTYPES = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
+DTYPES: dict[np.dtype, int] = {np.dtype(np.float32): _core.FLOAT32, np.dtype(np.float64): _core.FLOAT64}
 # Sizes handed to the core: far beyond any real use, and safe from overflow in C and Swift.
 COUNTER_LIMIT = 2**62
 INT64_MAX = 2**63 - 1
@@ -33,7 +33,7 @@ def as_float(value: Any) -> Optional[float]:
     try:
         return float(value)
     except OverflowError:
-        return math.inf if value > 0 else -math.inf
+        return -math.inf if value < 0 else math.inf
 
 
 def real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *, include_low: bool = True,
@@ -56,13 +56,14 @@ def flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def integer(value: Any, name: str, minimum: int, maximum: int = COUNTER_LIMIT) -> int:
-    """An int (any Integral but bool) from minimum to maximum."""
+def integer(value: Any, name: str, minimum: int, maximum: int = COUNTER_LIMIT, *, unit: Optional[str] = None) -> int:
+    """An int (any Integral but bool) from minimum to maximum; unit names what it counts, for the message."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
     value = int(value)
     if not minimum <= value <= maximum:
-        raise ValueError(f"{name}: expected an int between {minimum} and {maximum}, got {value}")
+        expected = f"{minimum} to {maximum} {unit}" if unit else f"an int between {minimum} and {maximum}"
+        raise ValueError(f"{name}: expected {expected}, got {value}")
     return value
 
 
@@ -85,6 +86,93 @@ def numeric_array(value: Any, name: str) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers (float, int or bool), got dtype {array.dtype}")
     return array
+
+
+def count(value: Any, name: str, minimum: int, *, or_none: bool = False) -> int:
+    """An int (NumPy's too, not a bool) ≥ minimum, without upper bound: a patience, a step size, a number
+    of samples. Any other value is a ValueError, as these arguments have always raised."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}: expected an int ≥ {minimum}{' or None' if or_none else ''}, got {value!r}")
+    return int(value)
+
+
+def tolerance(value: Any, name: str, *, positive: bool) -> float:
+    """A finite real number ≥ 0 (> 0 when positive): the margins of EarlyStopping and gradient_check.
+    Any other value is a ValueError, as these arguments have always raised."""
+    converted = as_float(value)
+    if converted is None or not math.isfinite(converted) or converted < 0 or (positive and converted == 0):
+        raise ValueError(f"{name}: expected a finite number {'above' if positive else '≥'} 0, got {value!r}")
+    return converted
+
+
+def one_of(value: Any, name: str, options: Sequence[Any]) -> Any:
+    """One of a few fixed values (compared with ==)."""
+    if value not in options:
+        listed = ", ".join(repr(option) for option in options[:-1]) + f" or {options[-1]!r}"
+        raise ValueError(f"{name}: expected {listed}, got {value!r}")
+    return value
+
+
+def pair(value: Any, name: str, description: str) -> tuple[Any, Any]:
+    """A tuple or list of two items."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name}: expected a pair {description}, got {_kind(value)}")
+    return value[0], value[1]
+
+
+def function(value: Any, name: str, description: str) -> Any:
+    """A callable; description says which."""
+    if not callable(value):
+        raise TypeError(f"{name}: expected {description}, got {type(value).__name__}")
+    return value
+
+
+def rate_schedule(value: Any, name: str, validation: bool) -> Any:
+    """fit's schedule: None or a callable; a schedule that watches a validation figure needs `validation`."""
+    if value is None:
+        return None
+    function(value, name, "a schedule or a callable epoch -> lr")
+    monitor = getattr(value, "monitor", None)
+    if isinstance(monitor, str) and monitor.startswith("val_") and not validation:
+        raise ValueError(f"{name}: {type(value).__name__} watches {monitor!r}, which needs validation_data or "
+                         "validation_split")
+    return value
+
+
+def history_key(value: Any, name: str) -> str:
+    """The name of a History entry (not checked against a fit's entries, which are known only then)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected a history key such as 'val_loss', got {value!r}")
+    return value
+
+
+def float_dtype(value: Any, name: str, choices: Optional[Sequence[np.dtype]] = None) -> np.dtype:
+    """A NumPy floating dtype, one of choices when given."""
+    expected = (" or ".join(repr(str(choice)) for choice in choices) if choices
+                else "a floating dtype such as 'float32'")
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected {expected}, got {value!r}") from None
+    if dtype.kind != "f" or (choices is not None and dtype not in choices):
+        raise ValueError(f"{name}: expected {expected}, got {dtype}")
+    return dtype
+
+
+def learning_rate(value: Any, name: str, epoch: int) -> float:
+    """A rate given by a schedule for an epoch: a finite real number ≥ 0 (any other value is a ValueError:
+    the schedule, not the caller, gave it)."""
+    rate = as_float(value)
+    if rate is None or not (math.isfinite(rate) and rate >= 0):
+        raise ValueError(f"{name}: expected a finite learning rate ≥ 0 for epoch {epoch}, got {value!r}")
+    return rate
+
+
+def _kind(value: Any) -> str:
+    """What a value is, briefly (an array's repr can be huge)."""
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return type(value).__name__
 
 
 # ---- declarative constraints (estimators) ----

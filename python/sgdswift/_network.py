@@ -2,168 +2,32 @@
 from __future__ import annotations
 
 import itertools
-import math
-import os
 import secrets
-import tempfile
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _core
-from .callbacks import Callback, EpochPrinter, ProgressBar
-from ._checks import DTYPES, INT64_MAX, MAX_EPOCHS, as_float, integer, numeric_array, real
+from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, flag, float_dtype, integer, numeric_array, one_of, pair,
+                      rate_schedule, real)
 from ._checks import name as check_name
+from ._files import PathLike, read_npz, write_npz
+from ._history import RECORD_FIELDS, History, epoch_logs
+from .callbacks import CallbackList, Callbacks, EpochPrinter, ProgressBar
 from .optim import SGD, Optimizer
-from .schedules import Schedule
+from .schedules import ScheduleLike, epoch_rate
 
 _FILE_FORMAT = "sgdswift.Network"
 _FILE_VERSION = 1
-_RECORD_KEYS = _core.RECORD_FIELDS  # the columns of the core's epoch records, as history keys
+_FILE_FIELDS = ("format", "version", "sizes", "hidden", "output", "loss", "init", "dtype", "seed", "fits",
+                "parameters")
+_OPTIMIZER_FIELDS = ("optimizer", "optimizer_count", "optimizer_steps", "optimizer_state")
 _network_identities = itertools.count()
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 class DivergenceError(FloatingPointError):
     """Training produced a NaN or infinite loss or gradient. The network holds the weights from before
     the step that caused it; its optimizer's state was reset."""
-
-
-class History:
-    """Per-epoch training record of one `fit` call.
-
-    `history` maps each key to a list with one entry per finished epoch: "loss" and "accuracy"
-    (averaged over the epoch's mini-batches as they were trained; the loss is the data's, without the
-    L2 term), "val_loss" and "val_accuracy" (measured at the end of the epoch, with validation data),
-    "lr" (the learning rate of the epoch), "time" (seconds) and "grad_norm" (per layer, the mean over
-    the mini-batches of ‖(∂C/∂W_l, ∂C/∂b_l)‖, before regularisation and clipping). Accuracy keys appear
-    only when the network classifies (several outputs, or one sigmoid output).
-    """
-
-    def __init__(self, records: np.ndarray, gradient_norms: np.ndarray):
-        """records: float64 (epochs, 6), the core's epoch records in the columns of `_RECORD_KEYS`, NaN
-        where absent; gradient_norms: float64 (epochs, layers). Epochs that did not finish (time NaN)
-        are dropped."""
-        finished = ~np.isnan(records[:, _RECORD_KEYS.index("time")])
-        records, gradient_norms = records[finished], gradient_norms[finished]
-        self.epoch: list[int] = list(range(len(records)))
-        self.history: dict[str, list[Any]] = {key: records[:, i].tolist() for i, key in enumerate(_RECORD_KEYS)
-                                              if len(records) and not np.isnan(records[:, i]).all()}
-        if len(records):
-            self.history["grad_norm"] = gradient_norms.tolist()
-
-    def __repr__(self) -> str:
-        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
-
-    def plot(self, keys: Optional[Sequence[str]] = None, *, axes: Union["Axes", Sequence["Axes"], None] = None,
-             ) -> list["Axes"]:
-        """Draws the history per epoch with matplotlib (an optional dependency: `pip install matplotlib`).
-
-        keys: the panels, one per key, in order: "loss", "accuracy", "lr", "time" or "grad_norm".
-            Default: "loss", and "accuracy" when the history has it. Each panel plots the training
-            figure (label "train") against the epoch number 1, 2, …, and the validation figure
-            ("val_" + key, label "validation") when the fit had validation data. "grad_norm" plots
-            one line per layer (labels "layer 1", "layer 2", …) on a logarithmic scale: the
-            vanishing gradient of deep sigmoid networks shows as the first layers' lines lying lowest.
-        axes: a matplotlib Axes, or a sequence of them, one per panel, to draw into; None makes a new
-            figure with the panels side by side.
-
-        Returns the list of Axes drawn into, one per key. Nothing is shown or saved: call
-        `plt.show()` or `axes[0].figure.savefig(...)`. In a notebook the figure appears by itself.
-        """
-        try:
-            from matplotlib.ticker import MaxNLocator  # optional dependency, only needed here
-        except ImportError as error:
-            raise ImportError("History.plot needs matplotlib, which is not installed: pip install matplotlib") \
-                from error
-        available = [key for key in self.history if not key.startswith("val_")]
-        if keys is None:
-            keys = [key for key in ("loss", "accuracy") if key in self.history]
-            if not keys:
-                raise ValueError("History.plot: nothing to plot, the history has no finished epochs")
-        elif isinstance(keys, str):
-            keys = [keys]
-        keys = list(keys)
-        for key in keys:
-            if isinstance(key, str) and key.startswith("val_"):
-                raise ValueError(f"keys: {key!r} is drawn with {key[4:]!r}; pass {key[4:]!r} instead")
-            if key not in self.history:
-                raise ValueError(f"keys: {key!r} is not in this history; it has {available}")
-        if axes is None:
-            import matplotlib.pyplot as plt
-
-            _, created = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False,
-                                      layout="constrained")
-            panels = list(created[0])
-        else:
-            multiple = isinstance(axes, (Sequence, np.ndarray))
-            panels = list(np.ravel(np.asarray(axes, dtype=object))) if multiple else [axes]
-            if len(panels) != len(keys):
-                raise ValueError(f"axes: expected {len(keys)} Axes (one per key {keys}), got {len(panels)}")
-        epochs = [epoch + 1 for epoch in self.epoch]
-        for key, ax in zip(keys, panels):
-            if key == "grad_norm":
-                norms = np.array(self.history[key], dtype=np.float64).reshape(len(epochs), -1)
-                for layer in range(norms.shape[1]):
-                    ax.plot(epochs, norms[:, layer], "o-", markersize=3, label=f"layer {layer + 1}")
-                ax.set_yscale("log")
-                ax.set_ylabel("mean ‖∂C/∂(W, b)‖")
-                ax.set_title("gradient norm per layer")
-            else:
-                ax.plot(epochs, self.history[key], "o-", markersize=3, label="train")
-                if "val_" + key in self.history:
-                    ax.plot(epochs, self.history["val_" + key], "o-", markersize=3, label="validation")
-                ax.set_ylabel(key)
-                ax.set_title(key)
-            ax.set_xlabel("epoch")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if len(ax.get_lines()) > 1:
-                ax.legend()
-        return panels
-
-
-def _epoch_logs(record: np.ndarray, gradient_norms: np.ndarray) -> dict:
-    logs = {key: float(value) for key, value in zip(_RECORD_KEYS, record) if not np.isnan(value)}
-    logs["grad_norm"] = gradient_norms.tolist()
-    return logs
-
-
-class _FunctionCallback(Callback):
-    """A plain callable f(epoch, logs), called after every epoch."""
-
-    def __init__(self, function: Callable[[int, dict], Any]):
-        self.function = function
-
-    def on_epoch_end(self, epoch: int, logs: dict) -> Optional[bool]:
-        return self.function(epoch, logs)
-
-
-_HOOKS = ("on_train_begin", "on_epoch_end", "on_batch_end", "on_train_end")
-
-
-def _callback_list(callbacks: Any) -> list:
-    if callbacks is None:
-        return []
-    items = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
-    result = []
-    for i, item in enumerate(items):
-        if any(callable(getattr(item, hook, None)) for hook in _HOOKS):
-            result.append(item)
-        elif callable(item):
-            result.append(_FunctionCallback(item))
-        else:
-            raise TypeError(f"callbacks[{i}]: expected a callable(epoch, logs) or an object with on_epoch_end/"
-                            f"on_batch_end methods, got {type(item).__name__}")
-    return result
-
-
-def _reports_batches(callback: Any) -> bool:
-    hook = getattr(type(callback), "on_batch_end", None)
-    return callable(getattr(callback, "on_batch_end", None)) and hook is not Callback.on_batch_end
 
 
 class Network:
@@ -191,18 +55,13 @@ class Network:
             raise ValueError(f"sizes: expected at least 2 layer sizes (inputs and outputs), got {sizes}")
         names = {key: check_name(value, key) for key, value in
                  (("hidden", hidden), ("output", output), ("loss", loss), ("init", init))}
-        try:
-            self._dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"dtype: expected 'float32' or 'float64', got {dtype!r}") from None
-        if self._dtype not in DTYPES:
-            raise ValueError(f"dtype: expected 'float32' or 'float64', got {self._dtype}")
+        self._dtype = float_dtype(dtype, "dtype", list(DTYPES))
         self._seed = secrets.randbits(63) if seed is None else integer(seed, "seed", 0, 2**64 - 1)
-        self._core = _core.Network(DTYPES[self._dtype], sizes, names["hidden"], names["output"], names["loss"],
-                                   names["init"], self._seed)
+        self._core = _core.Network(dtype=DTYPES[self._dtype], sizes=sizes, seed=self._seed, **names)
         self._sizes = sizes
         self._names = names
-        self._parameters = np.frombuffer(self._core, dtype=self._dtype)  # shares the core's memory
+        # Shares the core's memory. (NumPy's stubs accept any buffer only from Python 3.12 on.)
+        self._parameters = np.frombuffer(self._core, dtype=self._dtype)  # type: ignore[call-overload]
         self._weights, self._biases = self._split(self._parameters)
         self._fits = 0
         self._identity = next(_network_identities)
@@ -325,20 +184,21 @@ class Network:
         shape (n, outputs) and the network's dtype."""
         X = self._inputs(X)
         out = np.empty((X.shape[0], self._sizes[-1]), dtype=self._dtype)
-        self._core.predict(X, out)
+        self._core.predict(X=X, out=out)
         return out
 
     def loss(self, X: Any, Y: Any) -> float:
         """Mean loss C over the rows of X (n, inputs) against Y: int class labels (n,) in 0..outputs-1, or
         real targets (n, outputs) (for one output also (n,)). Returns a Python float."""
-        return self._core.evaluate(*self._data(X, Y))[0]
+        X, Y = self._data(X, Y)
+        return self._core.evaluate(X=X, Y=Y)[0]
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
         """{"loss": mean loss, "accuracy": fraction classified right} over the rows of X (n, inputs)
         against y, labels (n,) or targets (n, outputs) as in `loss` (accuracy only for classifiers:
         argmax of several outputs, or one sigmoid output ≥ 0.5, against the label or target's class)."""
         X, y = self._data(X, y)
-        loss, correct = self._core.evaluate(X, y)
+        loss, correct = self._core.evaluate(X=X, Y=y)
         result = {"loss": loss}
         if correct is not None:
             result["accuracy"] = correct / X.shape[0]
@@ -350,7 +210,7 @@ class Network:
         `biases` ((fan_out,)), of the network's dtype."""
         X, Y = self._data(X, Y)
         flat = np.empty_like(self._parameters)
-        self._core.gradient(X, Y, flat)
+        self._core.gradient(X=X, Y=Y, out=flat)
         return self._split(flat)
 
     # ---- training --------------------------------------------------------------------------------
@@ -368,11 +228,27 @@ class Network:
             return SGD(lr=lr)
         return self.optimizer if self.optimizer is not None else SGD()
 
+    def _hold_out(self, X: np.ndarray, Y: np.ndarray, validation_data: Optional[tuple[Any, Any]],
+                  validation_split: float) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+        """(X, Y, validation X, validation Y) from fit's validation arguments."""
+        split = real(validation_split, "validation_split", 0, 1)
+        if validation_data is not None:
+            if split:
+                raise ValueError("validation_split: give validation_data or validation_split, not both")
+            return (X, Y, *self._data(*pair(validation_data, "validation_data", "(X, y)"), name="validation_data X",
+                                      target_name="validation_data y"))
+        if not split:
+            return X, Y, None, None
+        held_out = int(round(X.shape[0] * split))
+        if not 0 < held_out < X.shape[0]:
+            raise ValueError(f"validation_split: {split} of {X.shape[0]} rows leaves no training or no validation rows")
+        return X[:-held_out], Y[:-held_out], X[-held_out:], Y[-held_out:]  # row slices of C-ordered arrays: views
+
     def fit(self, X: Any, Y: Any, epochs: int = 30, batch_size: Optional[int] = 10, lr: Optional[float] = None,
-            optimizer: Optional[Optimizer] = None, schedule: Union[Schedule, Callable[[int], float], None] = None,
+            optimizer: Optional[Optimizer] = None, schedule: Optional[ScheduleLike] = None,
             shuffle: bool = True, validation_data: Optional[tuple[Any, Any]] = None, validation_split: float = 0.0,
             l2: float = 0.0, clip_norm: Optional[float] = None, normalize_gradient: bool = False,
-            callbacks: Any = None, verbose: Union[bool, int] = 1) -> History:
+            callbacks: Callbacks = None, verbose: Union[bool, int] = 1) -> History:
         """Trains by mini-batch gradient descent: each epoch visits the rows in a new seeded random order
         (if `shuffle`) in batches of `batch_size` (1: stochastic GD; None: the whole set, batch GD; a
         last partial batch is used), and per batch of m rows takes one optimizer step with the gradient
@@ -404,104 +280,53 @@ class Network:
         X, Y = self._data(X, Y)
         epochs = integer(epochs, "epochs", 0, MAX_EPOCHS)
         optimizer = self._choose_optimizer(lr, optimizer)
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"shuffle: expected True or False, got {shuffle!r}")
-        if schedule is not None and not callable(schedule):
-            raise TypeError(f"schedule: expected a schedule or a callable epoch -> lr, got {type(schedule).__name__}")
+        shuffle = flag(shuffle, "shuffle")
         l2 = real(l2, "l2")
         clip_norm = 0.0 if clip_norm is None else real(clip_norm, "clip_norm", include_low=False)
-        if not isinstance(normalize_gradient, (bool, np.bool_)):
-            raise TypeError(f"normalize_gradient: expected True or False, got {normalize_gradient!r}")
-        if isinstance(verbose, bool):
-            verbose = int(verbose)
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"verbose: expected 0, 1 or 2, got {verbose!r}")
-        validation_X = validation_Y = None
-        split = real(validation_split, "validation_split", 0, 1)
-        if validation_data is not None:
-            if split:
-                raise ValueError("validation_split: give validation_data or validation_split, not both")
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError("validation_data: expected a pair (X, y)")
-            validation_X, validation_Y = self._data(*validation_data, name="validation_data X",
-                                                    target_name="validation_data y")
-        elif split:
-            held_out = int(round(X.shape[0] * split))
-            if not 0 < held_out < X.shape[0]:
-                raise ValueError(f"validation_split: {split} of {X.shape[0]} rows leaves no training or no "
-                                 f"validation rows")
-            X, validation_X = X[:-held_out], X[-held_out:]  # row slices of C-ordered arrays: views, no copy
-            Y, validation_Y = Y[:-held_out], Y[-held_out:]
+        normalize_gradient = flag(normalize_gradient, "normalize_gradient")
+        verbose = one_of(int(verbose) if isinstance(verbose, bool) else verbose, "verbose", (0, 1, 2))
+        X, Y, validation_X, validation_Y = self._hold_out(X, Y, validation_data, validation_split)
         batch_size = X.shape[0] if batch_size is None else integer(batch_size, "batch_size", 1)
-        monitor = getattr(schedule, "monitor", None)
-        if isinstance(monitor, str) and monitor.startswith("val_") and validation_X is None:
-            raise ValueError(f"schedule: {type(schedule).__name__} watches {monitor!r}, which needs validation_data or "
-                             "validation_split")
-
-        callback_objects = _callback_list(callbacks)
-        if hasattr(schedule, "on_epoch_end"):
-            callback_objects.insert(0, schedule)
+        schedule = rate_schedule(schedule, "schedule", validation_X is not None)
         progress_bar = ProgressBar(epochs, X.shape[0]) if verbose == 1 else None
-        if verbose:
-            callback_objects.insert(0, progress_bar or EpochPrinter(epochs))
-        batch_hooks = [callback.on_batch_end for callback in callback_objects if _reports_batches(callback)]
-        initial_lr = optimizer.lr
-
-        def learning_rate(epoch: int) -> float:
-            assert schedule is not None  # only called with a schedule
-            value = schedule(epoch, initial_lr) if isinstance(schedule, Schedule) else schedule(epoch)
-            rate = as_float(value)
-            if rate is None or not (math.isfinite(rate) and rate >= 0):
-                raise ValueError(f"schedule: expected a finite learning rate ≥ 0 for epoch {epoch}, got {value!r}")
-            return rate
-
+        display = [progress_bar or EpochPrinter(epochs)] if verbose else []
+        events = CallbackList(callbacks, first=display + ([schedule] if hasattr(schedule, "on_epoch_end") else []))
+        own_rate = optimizer.lr
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
-        records = np.full((epochs, len(_RECORD_KEYS)), np.nan)
+        records = np.full((epochs, len(RECORD_FIELDS)), np.nan)
         gradient_norms = np.full((epochs, len(self._sizes) - 1), np.nan)
 
         def on_event(kind: int, epoch: int, index: int, loss: float) -> Optional[bool]:
-            """False stops the fit. `optimizer.lr = η` in a callback reaches the core at once (it is
-            paused here) and applies from the next mini-batch."""
-            if kind == _core.EVENT_TICK:
-                if progress_bar is not None:
-                    progress_bar.update(epoch, index)
-                return None
-            if kind == _core.EVENT_BATCH_END:
-                if progress_bar is not None:
-                    progress_bar.update(epoch, min((index + 1) * batch_size, X.shape[0]))
-                logs = {"loss": loss, "epoch": epoch}
-                return False if any([hook(index, logs) is False for hook in batch_hooks]) else None
-            logs = _epoch_logs(records[epoch], gradient_norms[epoch])
-            if any([callback.on_epoch_end(epoch, logs) is False for callback in callback_objects
-                    if callable(getattr(callback, "on_epoch_end", None))]):
-                return False
-            if schedule is not None and epoch + 1 < epochs:  # a schedule decides every epoch's rate
-                core_optimizer.lr = learning_rate(epoch + 1)
-            return None
+            """False stops the fit. A callback's `optimizer.lr = η` reaches the core at once (paused
+            here) and applies from the next mini-batch; a schedule sets each epoch's rate so too."""
+            if kind == _core.EVENT_EPOCH_END:
+                go_on = events.on_epoch_end(epoch, epoch_logs(records[epoch], gradient_norms[epoch]))
+                if schedule is not None and go_on is not False and epoch + 1 < epochs:
+                    optimizer.lr = epoch_rate(schedule, epoch + 1, own_rate)
+                return go_on
+            if progress_bar is not None:  # a tick's index counts rows, a batch end's batches
+                progress_bar.update(epoch, index if kind == _core.EVENT_TICK else min((index + 1) * batch_size, len(X)))
+            return events.on_batch_end(index, {"loss": loss, "epoch": epoch}) if kind == _core.EVENT_BATCH_END else None
 
         stream = self._fits
         self._fits = min(self._fits + 1, INT64_MAX)  # saturates: the count is saved as int64
         self.optimizer = optimizer
-        for callback in callback_objects:
-            if callable(getattr(callback, "on_train_begin", None)):
-                callback.on_train_begin(self)
+        events.on_train_begin(self)
+        if schedule is not None and epochs:
+            optimizer.lr = epoch_rate(schedule, 0, own_rate)
         try:
-            if schedule is not None and epochs:
-                core_optimizer.lr = learning_rate(0)
             _, divergence = self._core.fit(
                 optimizer=core_optimizer, X=X, Y=Y, validation_X=validation_X, validation_Y=validation_Y,
-                epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle), seed=self._seed, stream=stream, l2=l2,
-                clip_norm=clip_norm, normalize_gradient=bool(normalize_gradient), report_batches=bool(batch_hooks),
+                epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=self._seed, stream=stream, l2=l2,
+                clip_norm=clip_norm, normalize_gradient=normalize_gradient, report_batches=events.reports_batches,
                 history=records, gradient_norms=gradient_norms, callback=on_event)
         finally:
             self.history = History(records, gradient_norms)
             if schedule is not None:
-                optimizer.lr = initial_lr  # a schedule sets each epoch's rate, not the optimizer's own
+                optimizer.lr = own_rate  # a schedule sets each epoch's rate, not the optimizer's own
             if progress_bar is not None:
                 progress_bar.on_train_end(self)
-        for callback in callback_objects:
-            if callable(getattr(callback, "on_train_end", None)):
-                callback.on_train_end(self)
+        events.on_train_end(self)
         if divergence is not None:
             raise DivergenceError(divergence)
         return self.history
@@ -514,7 +339,7 @@ class Network:
         X, Y = self._data(X, Y)
         optimizer = self._choose_optimizer(None, optimizer)
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
-        record = np.full((1, len(_RECORD_KEYS)), np.nan)
+        record = np.full((1, len(RECORD_FIELDS)), np.nan)
         self.optimizer = optimizer
         _, divergence = self._core.fit(
             optimizer=core_optimizer, X=X, Y=Y, validation_X=None, validation_Y=None, epochs=1, batch_size=X.shape[0],
@@ -522,97 +347,48 @@ class Network:
             report_batches=False, history=record, gradient_norms=np.empty((1, len(self._sizes) - 1)), callback=None)
         if divergence is not None:
             raise DivergenceError(divergence)
-        return float(record[0, 0])
+        return float(record[0, RECORD_FIELDS.index("loss")])
 
     # ---- files -----------------------------------------------------------------------------------
 
     def save(self, path: PathLike) -> None:
         """Writes the model to `path` (an .npz archive without pickles), atomically: a temporary file in
         the same directory, flushed to disk, then renamed over `path`."""
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".sgdswift-", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                np.savez(file, format=np.array(_FILE_FORMAT), version=np.array(_FILE_VERSION),
-                         sizes=np.array(self._sizes, dtype=np.int64), hidden=np.array(self.hidden),
-                         output=np.array(self.output), loss=np.array(self.loss_name), init=np.array(self.init),
-                         dtype=np.array(str(self._dtype)), seed=np.array(self._seed, dtype=np.uint64),
-                         fits=np.array(self._fits, dtype=np.int64), parameters=self._parameters,
-                         **(self.optimizer._export() if self.optimizer is not None else {}))
-                file.flush()
-                os.fsync(file.fileno())
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        directory_descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(directory_descriptor)
-        finally:
-            os.close(directory_descriptor)
-
-
-_OPTIMIZER_FIELDS = ("optimizer", "optimizer_count", "optimizer_steps", "optimizer_state")
+        write_npz(path, dict(
+            format=np.array(_FILE_FORMAT), version=np.array(_FILE_VERSION), sizes=np.array(self._sizes, dtype=np.int64),
+            hidden=np.array(self.hidden), output=np.array(self.output), loss=np.array(self.loss_name),
+            init=np.array(self.init), dtype=np.array(str(self._dtype)), seed=np.array(self._seed, dtype=np.uint64),
+            fits=np.array(self._fits, dtype=np.int64), parameters=self._parameters,
+            **(self.optimizer._export() if self.optimizer is not None else {})))
 
 
 def load(path: PathLike) -> Network:
     """Reads a model written by `Network.save`: the same architecture, dtype, parameters (bit for bit)
     and shuffling state. Never unpickles anything."""
-    path = os.fspath(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except Exception as error:
-        raise ValueError(f"{path}: not a sgdswift model file ({type(error).__name__}: {error})") from None
-    with archive:
-        try:
-            fields = {key: archive[key] for key in ("format", "version", "sizes", "hidden", "output", "loss",
-                                                    "init", "dtype", "seed", "fits", "parameters")}
-            optimizer_fields = {key: archive[key] for key in _OPTIMIZER_FIELDS if "optimizer" in archive.files}
-        except Exception as error:
-            raise ValueError(f"{path}: not a sgdswift model file ({type(error).__name__}: {error})") from None
-
-    def text(key: str) -> str:
-        if fields[key].dtype.kind != "U" or fields[key].shape != ():
-            raise ValueError(f"{path}: field {key!r} is not a string")
-        return str(fields[key][()])
-
-    def integer(key: str, low: int = 0, high: int = INT64_MAX) -> int:
-        if fields[key].dtype.kind not in "iu" or fields[key].shape != ():
-            raise ValueError(f"{path}: field {key!r} is not an integer")
-        value = int(fields[key][()])
-        if not low <= value <= high:
-            raise ValueError(f"{path}: field {key!r} is {value}, expected {low} to {high}")
-        return value
-
-    if text("format") != _FILE_FORMAT:
-        raise ValueError(f"{path}: not a sgdswift model file (format {text('format')!r})")
-    if integer("version", 0, 2**31) != _FILE_VERSION:
-        raise ValueError(f"{path}: file format version {integer('version')}, this sgdswift reads {_FILE_VERSION}")
-    sizes = fields["sizes"]
-    if sizes.dtype.kind not in "iu" or sizes.ndim != 1:
-        raise ValueError(f"{path}: field 'sizes' is not a list of integers")
-    network = Network([int(size) for size in sizes], hidden=text("hidden"), output=text("output"),
-                      loss=text("loss"), init=text("init"), dtype=text("dtype"), seed=integer("seed", 0, 2**64 - 1))
-    parameters = fields["parameters"]
+    fields = read_npz(path, _FILE_FIELDS, _OPTIMIZER_FIELDS)
+    path = fields.path
+    if fields.text("format") != _FILE_FORMAT:
+        raise ValueError(f"{path}: not a sgdswift model file (format {fields.text('format')!r})")
+    if fields.integer("version", 0, 2**31) != _FILE_VERSION:
+        raise ValueError(f"{path}: file format version {fields.integer('version')}, this sgdswift reads {_FILE_VERSION}")
+    sizes = fields.array("sizes", kinds="iu", ndim=1, description="a list of integers")
+    network = Network([int(size) for size in sizes], hidden=fields.text("hidden"), output=fields.text("output"),
+                      loss=fields.text("loss"), init=fields.text("init"), dtype=fields.text("dtype"),
+                      seed=fields.integer("seed", 0, 2**64 - 1))
+    parameters = fields.array("parameters")
     if parameters.dtype != network.dtype or parameters.shape != network.parameters.shape:
         raise ValueError(f"{path}: parameters have dtype {parameters.dtype} and shape {parameters.shape}, "
                          f"the architecture needs {network.dtype} and {network.parameters.shape}")
     network.parameters[...] = parameters
-    network._fits = integer("fits")
-    if optimizer_fields:
-        fields.update(optimizer_fields)
-        count, steps, state = integer("optimizer_count"), integer("optimizer_steps"), fields["optimizer_state"]
+    network._fits = fields.integer("fits")
+    if _OPTIMIZER_FIELDS[0] in fields:
+        count, steps = fields.integer("optimizer_count"), fields.integer("optimizer_steps")
+        state = fields.array("optimizer_state")
         if steps and (count != network.parameters.size or state.dtype != network.dtype or state.ndim != 1):
             raise ValueError(f"{path}: the optimizer's state ({count} parameters, {state.dtype}) does not fit the "
                              f"network ({network.parameters.size} parameters, {network.dtype})")
         try:
-            network.optimizer = Optimizer._import(text("optimizer"), count, steps, state,
+            network.optimizer = Optimizer._import(fields.text("optimizer"), count, steps, state,
                                                   ("network", network._identity), network.dtype)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{path}: bad optimizer record ({error})") from None

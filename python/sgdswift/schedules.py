@@ -7,9 +7,10 @@ count from 0 in every `fit` call.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Union
 
-from ._checks import real
+from ._checks import count, history_key, learning_rate, real
+from .callbacks import Plateau
 
 
 class Schedule:
@@ -36,9 +37,7 @@ class StepDecay(Schedule):
     """η_e = η₀ · γ^⌊e / step_size⌋: multiply by γ every `step_size` epochs."""
 
     def __init__(self, step_size: int, gamma: float = 0.1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size: expected an int ≥ 1, got {step_size!r}")
-        self.step_size = step_size
+        self.step_size = count(step_size, "step_size", 1)
         self.gamma = real(gamma, "gamma", include_low=False)
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
@@ -69,9 +68,7 @@ class CosineAnnealing(Schedule):
     """η_e = η_min + (η₀ − η_min)(1 + cos(π e / T)) / 2 for e < T, then η_min (T = `epochs`)."""
 
     def __init__(self, epochs: int, min_lr: float = 0.0):
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs: expected an int ≥ 1, got {epochs!r}")
-        self.epochs = epochs
+        self.epochs = count(epochs, "epochs", 1)
         self.min_lr = real(min_lr, "min_lr")
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
@@ -87,22 +84,18 @@ class ReduceOnPlateau(Schedule):
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, min_delta: float = 1e-4,
                  min_lr: float = 0.0):
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor: expected a history key such as 'val_loss', got {monitor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience: expected an int ≥ 0, got {patience!r}")
-        self.monitor = monitor
+        self.monitor = history_key(monitor, "monitor")
         self.factor = real(factor, "factor", 0, 1, include_low=False)
-        self.patience = patience
+        self.patience = count(patience, "patience", 0)
         self.min_delta = real(min_delta, "min_delta")
         self.min_lr = real(min_lr, "min_lr")
         self._lr: Optional[float] = None
-        self._best: Optional[float]  # both set by __call__ at epoch 0, before any on_epoch_end
-        self._waited: int
+        self._plateau: Plateau  # set by __call__ at epoch 0, before any on_epoch_end
 
     def __call__(self, epoch: int, initial_lr: float) -> float:
         if epoch == 0 or self._lr is None:
-            self._lr, self._best, self._waited = initial_lr, None, 0
+            self._lr = initial_lr
+            self._plateau = Plateau.of(self.monitor, self.min_delta)
         return self._lr
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
@@ -110,11 +103,18 @@ class ReduceOnPlateau(Schedule):
         if self.monitor not in logs:
             raise ValueError(f"monitor: ReduceOnPlateau watches {self.monitor!r}, which is not among this fit's logs "
                              f"{sorted(logs)} (val_* needs validation_data or validation_split)")
-        value = logs[self.monitor] * (-1 if "acc" in self.monitor else 1)
-        if self._best is None or value < self._best - self.min_delta:
-            self._best, self._waited = value, 0
-        else:
-            self._waited += 1
-            if self._waited > self.patience:
-                self._lr = max(self._lr * self.factor, self.min_lr)  # type: ignore[operator]  # set by __call__
-                self._waited = 0
+        if not self._plateau.update(logs[self.monitor]) and self._plateau.waited > self.patience:
+            assert self._lr is not None  # set by __call__ with the plateau
+            self._lr = max(self._lr * self.factor, self.min_lr)
+            self._plateau.waited = 0
+
+
+# What `fit(schedule=...)` takes besides None.
+ScheduleLike = Union[Schedule, Callable[[int], float]]
+
+
+def epoch_rate(schedule: ScheduleLike, epoch: int, initial_lr: float) -> float:
+    """The learning rate `schedule` gives epoch `epoch`: a Schedule's from the optimizer's rate
+    `initial_lr`, a callable's by itself; anything but a finite rate ≥ 0 is a ValueError."""
+    return learning_rate(schedule(epoch, initial_lr) if isinstance(schedule, Schedule) else schedule(epoch),
+                         "schedule", epoch)

@@ -10,11 +10,11 @@ The default is one thread per CPU this process may run on (its affinity mask, so
 """
 from __future__ import annotations
 
-import numbers
 import os
 import warnings
 
 from . import _core
+from ._checks import integer
 
 __all__ = ["get_num_threads", "set_num_threads"]
 
@@ -26,11 +26,7 @@ def get_num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """Use `n` threads (1 ≤ n ≤ 256) from now on, process-wide. Results do not depend on `n`."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"n: expected an int, got {type(n).__name__} {n!r}")
-    if not 1 <= n <= _core.max_threads():
-        raise ValueError(f"n: expected 1 to {_core.max_threads()} threads, got {n}")
-    _core.set_thread_count(int(n))
+    _core.set_thread_count(count=integer(n, "n", 1, _core.max_threads(), unit="threads"))
 
 
 def _default_thread_count() -> int:
@@ -52,4 +48,4 @@ def _default_thread_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_core.set_thread_count(_default_thread_count())
+_core.set_thread_count(count=_default_thread_count())
