@@ -229,6 +229,7 @@ class Interval(Constraint):
                 return f"{self}, got {value!r}"
             return None
         number = as_float(value)
+        assert number is not None  # admits() let only real numbers through
         if not math.isfinite(number):
             return f"a finite float, got {number!r}"
         high = math.inf if self.high is None else self.high
