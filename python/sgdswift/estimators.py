@@ -24,8 +24,9 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ._network import Network, load
 from ._checks import MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value
+from ._network import Network, load
+from .callbacks import Plateau
 from .optim import SGD, Adam, Optimizer
 
 try:
@@ -113,6 +114,13 @@ class _EpochMonitor:
         self.incremental = incremental
         self.stopped = False
         self.penalty = _squared_weights(estimator.network_)
+        # scikit-learn's rule: patience counts from the last improvement by at least tol, while the best value
+        # follows every improvement. Its state lives in the estimator's attributes (kept across partial_fit).
+        validating = validation is not None
+        self.plateau = Plateau(estimator.tol, higher_is_better=validating, inclusive=True,
+                               track_every_improvement=True)
+        self.plateau.best = estimator.best_validation_score_ if validating else estimator.best_loss_
+        self.plateau.waited = estimator._no_improvement_count
 
     def on_epoch_end(self, epoch: int, logs: dict) -> Optional[bool]:
         est = self.estimator
@@ -134,21 +142,14 @@ class _EpochMonitor:
             est.validation_scores_.append(score)
             if est.verbose:
                 print("Validation score: %f" % score)
-            if score < est.best_validation_score_ + est.tol:
-                est._no_improvement_count += 1
-            else:
-                est._no_improvement_count = 0
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
+            self.plateau.update(score)
+            if self.plateau.best != est.best_validation_score_:
+                est.best_validation_score_ = self.plateau.best
                 est._best_parameters = network.parameters.copy()
         else:
-            assert est.best_loss_ is not None
-            if loss > est.best_loss_ - est.tol:
-                est._no_improvement_count += 1
-            else:
-                est._no_improvement_count = 0
-            if loss < est.best_loss_:
-                est.best_loss_ = loss
+            self.plateau.update(loss)
+            est.best_loss_ = self.plateau.best
+        est._no_improvement_count = self.plateau.waited
         if est.solver == "sgd" and est.learning_rate == "invscaling":
             est._current_lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
         if est._no_improvement_count > est.n_iter_no_change:
@@ -157,7 +158,7 @@ class _EpochMonitor:
                        f"epochs.")
             if est.solver == "sgd" and est.learning_rate == "adaptive" and est._current_lr > 1e-6:
                 est._current_lr /= 5.0
-                est._no_improvement_count = 0
+                est._no_improvement_count = self.plateau.waited = 0
                 if est.verbose:
                     print(message + " Setting learning rate to %f" % est._current_lr)
             else:
