@@ -227,10 +227,9 @@ _ALLOWED_GLOBALS = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.mul
                     ("numpy", "ndarray"), ("numpy", "dtype")}
 
 
-try:
-    from numpy._core.multiarray import _reconstruct
-except ImportError:  # NumPy 1.x
-    from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]  # the same function, before NumPy 2
+# Looked up by name: a static import of either module fails type checking under the other NumPy.
+_reconstruct = importlib.import_module("numpy._core.multiarray" if np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+                                       else "numpy.core.multiarray")._reconstruct
 
 
 class _ArraysOnlyUnpickler(pickle.Unpickler):
