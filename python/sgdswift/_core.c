@@ -20,36 +20,30 @@ static const char *const record_fields[] = {"loss", "accuracy", "val_loss", "val
 _Static_assert(sizeof(sgd_epoch_record) == RECORD_FIELD_COUNT * sizeof(double),
                "record_fields must name every double of sgd_epoch_record");
 
-/* The core calls running on an object, with the GIL released. */
-typedef struct {
-    const char *name;     /* "network" or "optimizer", for errors */
-    int calls;            /* one, or more nested in a fit's progress callback */
-    unsigned long thread; /* the thread they run on */
-} UseGuard;
-
+/* A Python object over a Swift object of the core: an Optimizer, or the head of a Network. */
 typedef struct {
     PyObject_HEAD
-    void *network;          /* owned Swift handle; NULL until __init__ succeeds */
-    int dtype;              /* SGD_FLOAT32 or SGD_FLOAT64 */
+    void *handle;         /* owned; NULL until __init__ succeeds */
+    int dtype;            /* SGD_FLOAT32 or SGD_FLOAT64 */
+    int calls;            /* core calls running on it (GIL released): one, or more nested in a fit's callback */
+    unsigned long thread; /* the thread they run on */
+} CoreObject;
+
+typedef struct {
+    CoreObject core;
     Py_ssize_t itemsize;
     Py_ssize_t parameter_count;
-    void *parameters;       /* owned by the network, fixed for its lifetime */
-    UseGuard use;
+    void *parameters; /* owned by the network, fixed for its lifetime */
 } NetworkObject;
 
-typedef struct {
-    PyObject_HEAD
-    void *optimizer;        /* owned Swift handle; NULL until __init__ succeeds */
-    int dtype;
-    UseGuard use;
-} OptimizerObject;
+static PyTypeObject NetworkType, OptimizerType;
 
-static PyTypeObject OptimizerType;
+static const char *name_of(const CoreObject *self) { return Py_TYPE(self) == &NetworkType ? "network" : "optimizer"; }
 
-/* 0 once __init__ has made the Swift object behind `handle`; else -1 with RuntimeError. */
-static int require_initialised(const void *handle, const char *name) {
-    if (handle) return 0;
-    PyErr_Format(PyExc_RuntimeError, "%s: not initialised", name);
+/* 0 once __init__ has made the Swift object behind `object`; else -1 with RuntimeError. */
+static int require_initialised(const CoreObject *object) {
+    if (object->handle) return 0;
+    PyErr_Format(PyExc_RuntimeError, "%s: not initialised", name_of(object));
     return -1;
 }
 
@@ -120,17 +114,17 @@ static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype)
         if (!PyObject_CheckBuffer(request->object)) {
             PyErr_Format(PyExc_TypeError, "%s: expected a buffer such as a NumPy array, got %.100s", request->name,
                          Py_TYPE(request->object)->tp_name);
-        } else if (PyObject_GetBuffer(request->object, &request->view, flags) == 0) {
-            if (!has_expected_layout(request, element_dtype)) {
-                PyErr_Format(PyExc_TypeError, "%s: expected %s %s buffer (C-contiguous), got a %d-D buffer of format '%s'",
-                             request->name, expected[request->kind], element, request->view.ndim,
-                             request->view.format ? request->view.format : "B");
-            } else if (twin && twin->view.len != request->view.len) {
-                PyErr_Format(PyExc_TypeError, "%s, %s: expected %s buffers of equal size", twin->name, request->name,
-                             element);
-            } else {
-                continue;
-            }
+        } else if (PyObject_GetBuffer(request->object, &request->view, flags) < 0) {
+            /* raised by the exporter: not C-contiguous, or read-only */
+        } else if (!has_expected_layout(request, element_dtype)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected %s %s buffer (C-contiguous), got a %d-D buffer of format '%s'",
+                         request->name, expected[request->kind], element, request->view.ndim,
+                         request->view.format ? request->view.format : "B");
+        } else if (twin && twin->view.len != request->view.len) {
+            PyErr_Format(PyExc_TypeError, "%s, %s: expected %s buffers of equal size", twin->name, request->name,
+                         element);
+        } else {
+            continue;
         }
         release_buffers(requests, count);
         return -1;
@@ -157,7 +151,7 @@ static int64_t value_count(const BufferRequest *request) { return request->view.
 /* A core call: the objects it occupies and how, its buffers, the thread state saved while it runs
  * without the GIL, a fit's progress callback, and the core's message. */
 typedef struct {
-    UseGuard *uses[2];   /* the objects it occupies, then NULL */
+    CoreObject *objects[2]; /* those it occupies, then NULL */
     int reentrant;       /* allowed inside a fit's progress callback on the same objects */
     BufferRequest *buffers;
     Py_ssize_t buffer_count;
@@ -166,26 +160,30 @@ typedef struct {
     char message[MESSAGE_CAPACITY];
 } CoreCall;
 
-/* Starts `call` on an object of element type `dtype`: acquires its buffers, occupies its objects and
- * releases the GIL. An object serves one call at a time; only the thread that runs a fit may call into
- * the same objects again, from its progress callback (the core is paused there), and only reentrant
- * calls. A refused call releases its buffers, changes nothing and raises RuntimeError. */
+/* Starts `call` on objects of element type `dtype`: acquires its buffers, occupies its objects and releases
+ * the GIL. An object serves one call at a time once initialised; only the thread that runs a fit may call
+ * into the same objects again, from its progress callback (the core is paused there), and only reentrant
+ * calls. A refused call releases its buffers, changes nothing and raises RuntimeError. The objects are
+ * checked and occupied with no Python code run in between (a buffer export may run some). */
 static int begin_call(CoreCall *call, int dtype) {
+    for (int i = 0; i < 2 && call->objects[i]; i++) {
+        if (require_initialised(call->objects[i]) < 0) return -1;
+    }
     if (acquire_buffers(call->buffers, call->buffer_count, dtype) < 0) return -1;
     unsigned long thread = PyThread_get_thread_ident();
-    for (int i = 0; i < 2 && call->uses[i]; i++) {
-        UseGuard *use = call->uses[i];
-        if (use->calls > 0 && !(call->reentrant && use->thread == thread)) {
+    for (int i = 0; i < 2 && call->objects[i]; i++) {
+        CoreObject *object = call->objects[i];
+        if (object->calls > 0 && !(call->reentrant && object->thread == thread)) {
             PyErr_Format(PyExc_RuntimeError,
                          "%s: already in use by a running call (fit, predict, step, ...); it serves one call at a time",
-                         use->name);
+                         name_of(object));
             release_buffers(call->buffers, call->buffer_count);
             return -1;
         }
     }
-    for (int i = 0; i < 2 && call->uses[i]; i++) {
-        call->uses[i]->calls++;
-        call->uses[i]->thread = thread;
+    for (int i = 0; i < 2 && call->objects[i]; i++) {
+        call->objects[i]->calls++;
+        call->objects[i]->thread = thread;
     }
     call->thread_state = PyEval_SaveThread();
     return 0;
@@ -196,8 +194,8 @@ static int begin_call(CoreCall *call, int dtype) {
  * core's message) or an exception raised during the call (a progress callback's, or Ctrl-C). */
 static int end_call(CoreCall *call, sgd_status status) {
     PyEval_RestoreThread(call->thread_state);
-    for (int i = 0; i < 2 && call->uses[i]; i++)
-        call->uses[i]->calls--;
+    for (int i = 0; i < 2 && call->objects[i]; i++)
+        call->objects[i]->calls--;
     release_buffers(call->buffers, call->buffer_count);
     if (status == SGD_OK || status == SGD_INTERRUPTED || status == SGD_DIVERGED) return PyErr_Occurred() ? -1 : 0;
     /* %s decodes the message as UTF-8 with errors replaced */
@@ -216,7 +214,7 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iOssssK:Network", keywords, &dtype, &sizes_object, &hidden,
                                      &output, &loss, &initializer, &seed))
         return -1;
-    if (self->network) {
+    if (self->core.handle) {
         PyErr_SetString(PyExc_RuntimeError, "network: already initialised");
         return -1;
     }
@@ -241,26 +239,25 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     if (failed) return -1;
     int64_t parameter_count = 0;
     sgd_network_parameters(network, &self->parameters, &parameter_count);
-    self->network = network;
-    self->dtype = dtype;
+    self->core.handle = network;
+    self->core.dtype = dtype;
     self->itemsize = dtype == SGD_FLOAT32 ? 4 : 8;
     self->parameter_count = (Py_ssize_t)parameter_count;
-    self->use = (UseGuard){"network", 0, 0};
     return 0;
 }
 
 static void Network_dealloc(NetworkObject *self) {
-    if (self->network) sgd_network_destroy(self->network);
+    if (self->core.handle) sgd_network_destroy(self->core.handle);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 /* The flat parameter vector θ = [W1, b1, W2, b2, ...], writable, shared with the core. */
 static int Network_getbuffer(NetworkObject *self, Py_buffer *view, int flags) {
     view->obj = NULL; /* as the protocol asks of a failure */
-    if (require_initialised(self->network, "network") < 0) return -1;
+    if (require_initialised(&self->core) < 0) return -1;
     *view = (Py_buffer){.obj = Py_NewRef((PyObject *)self), .buf = self->parameters, .itemsize = self->itemsize,
                         .len = self->parameter_count * self->itemsize, .readonly = 0, .ndim = 1,
-                        .format = (flags & PyBUF_FORMAT) ? (self->dtype == SGD_FLOAT32 ? "f" : "d") : NULL,
+                        .format = (flags & PyBUF_FORMAT) ? (self->core.dtype == SGD_FLOAT32 ? "f" : "d") : NULL,
                         .shape = (flags & PyBUF_ND) ? &self->parameter_count : NULL,
                         .strides = (flags & PyBUF_STRIDES) ? &self->itemsize : NULL};
     return 0;
@@ -268,12 +265,13 @@ static int Network_getbuffer(NetworkObject *self, Py_buffer *view, int flags) {
 
 static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "out", NULL};
-    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "out", .kind = BUFFER_MATRIX, .writable = 1}};
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
+    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX},
+                               {.name = "out", .kind = BUFFER_MATRIX, .writable = 1}};
+    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:predict", keywords, &buffers[0].object, &buffers[1].object) ||
-        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
+        begin_call(&call, self->core.dtype) < 0)
         return NULL;
-    sgd_status status = sgd_network_predict(self->network, matrix_of(&buffers[0]), buffers[1].view.buf,
+    sgd_status status = sgd_network_predict(self->core.handle, matrix_of(&buffers[0]), buffers[1].view.buf,
                                             value_count(&buffers[1]), call.message, MESSAGE_CAPACITY);
     return end_call(&call, status) < 0 ? NULL : Py_NewRef(Py_None);
 }
@@ -281,13 +279,13 @@ static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *
 static PyObject *Network_evaluate(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "Y", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS}};
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
+    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:evaluate", keywords, &buffers[0].object, &buffers[1].object) ||
-        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
+        begin_call(&call, self->core.dtype) < 0)
         return NULL;
     double loss = 0;
     int64_t correct = -1;
-    sgd_status status = sgd_network_evaluate(self->network, matrix_of(&buffers[0]), targets_of(&buffers[1]), &loss,
+    sgd_status status = sgd_network_evaluate(self->core.handle, matrix_of(&buffers[0]), targets_of(&buffers[1]), &loss,
                                              &correct, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
     return correct < 0 ? Py_BuildValue("(dO)", loss, Py_None) : Py_BuildValue("(dL)", loss, (long long)correct);
@@ -297,13 +295,12 @@ static PyObject *Network_gradient(NetworkObject *self, PyObject *args, PyObject 
     static char *keywords[] = {"X", "Y", "out", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS},
                                {.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 3};
+    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 3};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:gradient", keywords, &buffers[0].object, &buffers[1].object,
-                                     &buffers[2].object) ||
-        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
+                                     &buffers[2].object) || begin_call(&call, self->core.dtype) < 0)
         return NULL;
     double loss = 0;
-    sgd_status status = sgd_network_gradient(self->network, matrix_of(&buffers[0]), targets_of(&buffers[1]),
+    sgd_status status = sgd_network_gradient(self->core.handle, matrix_of(&buffers[0]), targets_of(&buffers[1]),
                                              buffers[2].view.buf, value_count(&buffers[2]), &loss, call.message,
                                              MESSAGE_CAPACITY);
     return end_call(&call, status) < 0 ? NULL : PyFloat_FromDouble(loss);
@@ -340,7 +337,7 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
         [HISTORY] = {.name = "history", .kind = BUFFER_FLOAT64_OUTPUT},
         [GRADIENT_NORMS] = {.name = "gradient_norms", .kind = BUFFER_FLOAT64_OUTPUT},
     };
-    OptimizerObject *optimizer;
+    CoreObject *optimizer;
     PyObject *callback;
     long long epochs, batch_size;
     int shuffle, normalize_gradient, report_batches;
@@ -350,8 +347,7 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
                                      &buffers[X].object, &buffers[Y].object, &buffers[VALIDATION_X].object,
                                      &buffers[VALIDATION_Y].object, &epochs, &batch_size, &shuffle, &seed, &stream,
                                      &l2, &clip_norm, &normalize_gradient, &report_batches, &buffers[HISTORY].object,
-                                     &buffers[GRADIENT_NORMS].object, &callback) ||
-        require_initialised(self->network, "network") < 0 || require_initialised(optimizer->optimizer, "optimizer") < 0)
+                                     &buffers[GRADIENT_NORMS].object, &callback))
         return NULL;
     if ((buffers[VALIDATION_X].object == Py_None) != (buffers[VALIDATION_Y].object == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "validation_X, validation_Y: expected both or neither to be None");
@@ -364,12 +360,12 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     sgd_fit_options options = {.epochs = epochs, .batch_size = batch_size, .shuffle = shuffle, .seed = seed,
                                .stream = stream, .l2 = l2, .clip_norm = clip_norm,
                                .normalize_gradient = normalize_gradient, .report_batches = report_batches};
-    CoreCall call = {.uses = {&self->use, &optimizer->use}, .buffers = buffers, .buffer_count = BUFFER_COUNT,
+    CoreCall call = {.objects = {&self->core, optimizer}, .buffers = buffers, .buffer_count = BUFFER_COUNT,
                      .progress = callback};
     int64_t epochs_done = 0;
-    if (begin_call(&call, self->dtype) < 0) return NULL;
+    if (begin_call(&call, self->core.dtype) < 0) return NULL;
     sgd_status status = sgd_network_fit(
-        self->network, optimizer->optimizer, matrix_of(&buffers[X]), targets_of(&buffers[Y]),
+        self->core.handle, optimizer->handle, matrix_of(&buffers[X]), targets_of(&buffers[Y]),
         matrix_of(&buffers[VALIDATION_X]), targets_of(&buffers[VALIDATION_Y]), options,
         (sgd_epoch_record *)buffers[HISTORY].view.buf, value_count(&buffers[HISTORY]) / RECORD_FIELD_COUNT,
         (double *)buffers[GRADIENT_NORMS].view.buf, value_count(&buffers[GRADIENT_NORMS]), fit_progress, &call,
@@ -379,8 +375,7 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
 }
 
 static PyObject *Network_get_parameter_count(NetworkObject *self, void *closure) {
-    if (require_initialised(self->network, "network") < 0) return NULL;
-    return PyLong_FromSsize_t(self->parameter_count);
+    return require_initialised(&self->core) < 0 ? NULL : PyLong_FromSsize_t(self->parameter_count);
 }
 
 static PyTypeObject NetworkType = {
@@ -416,7 +411,7 @@ static PyTypeObject NetworkType = {
 
 /* ---- optimizer type --------------------------------------------------------------------------- */
 
-static int Optimizer_init(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static int Optimizer_init(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"dtype", "rule", "lr", "weight_decay", "momentum", "dampening", "nesterov", "alpha",
                                "eps", "beta1", "beta2", "amsgrad", "decoupled_weight_decay", NULL};
     int dtype;
@@ -427,7 +422,7 @@ static int Optimizer_init(OptimizerObject *self, PyObject *args, PyObject *kwarg
                                      &settings.beta1, &settings.beta2, &settings.amsgrad,
                                      &settings.decoupled_weight_decay))
         return -1;
-    if (self->optimizer) {
+    if (self->handle) {
         PyErr_SetString(PyExc_RuntimeError, "optimizer: already initialised");
         return -1;
     }
@@ -436,27 +431,25 @@ static int Optimizer_init(OptimizerObject *self, PyObject *args, PyObject *kwarg
     begin_call(&call, dtype);
     sgd_status status = sgd_optimizer_create(dtype, settings, &optimizer, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return -1;
-    self->optimizer = optimizer;
+    self->handle = optimizer;
     self->dtype = dtype;
-    self->use = (UseGuard){"optimizer", 0, 0};
     return 0;
 }
 
-static void Optimizer_dealloc(OptimizerObject *self) {
-    if (self->optimizer) sgd_optimizer_destroy(self->optimizer);
+static void Optimizer_dealloc(CoreObject *self) {
+    if (self->handle) sgd_optimizer_destroy(self->handle);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 /* step(parameters, gradients): sequences of buffers of the optimizer's dtype, pairwise of equal size; the
  * parameters are updated in place. */
-static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *Optimizer_step(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"parameters", "gradients", NULL};
     PyObject *parameters_object, *gradients_object, *parameters = NULL, *gradients = NULL, *result = NULL;
     BufferRequest *buffers = NULL; /* the parameters, then the gradients */
     void **data = NULL;            /* their memory, in the same order */
     int64_t *counts = NULL;        /* the parameters' value counts */
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:step", keywords, &parameters_object, &gradients_object) ||
-        require_initialised(self->optimizer, "optimizer") < 0 ||
         !(parameters = item_tuple(parameters_object, "parameters: expected a sequence of arrays")) ||
         !(gradients = item_tuple(gradients_object, "gradients: expected a sequence of arrays")))
         goto done;
@@ -481,13 +474,13 @@ static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args, PyObject 
         PyOS_snprintf(buffers[i].name, sizeof buffers[i].name, "%s[%zd]", gradient ? "gradients" : "parameters",
                       i % arrays);
     }
-    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 2 * arrays};
+    CoreCall call = {.objects = {self}, .buffers = buffers, .buffer_count = 2 * arrays};
     if (begin_call(&call, self->dtype) < 0) goto done;
     for (Py_ssize_t i = 0; i < 2 * arrays; i++)
         data[i] = buffers[i].view.buf;
     for (Py_ssize_t i = 0; i < arrays; i++)
         counts[i] = value_count(&buffers[i]);
-    sgd_status status = sgd_optimizer_step(self->optimizer, data, (const void *const *)(data + arrays), counts,
+    sgd_status status = sgd_optimizer_step(self->handle, data, (const void *const *)(data + arrays), counts,
                                            arrays, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) == 0) result = Py_NewRef(Py_None);
 done:
@@ -499,57 +492,55 @@ done:
     return result;
 }
 
-static PyObject *Optimizer_reset(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *Optimizer_reset(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"count", NULL};
     long long count;
-    CoreCall call = {.uses = {&self->use}};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:reset", keywords, &count) ||
-        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+    CoreCall call = {.objects = {self}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:reset", keywords, &count) || begin_call(&call, self->dtype) < 0)
         return NULL;
-    sgd_status status = sgd_optimizer_reset(self->optimizer, count, call.message, MESSAGE_CAPACITY);
+    sgd_status status = sgd_optimizer_reset(self->handle, count, call.message, MESSAGE_CAPACITY);
     return end_call(&call, status) < 0 ? NULL : Py_NewRef(Py_None);
 }
 
-static PyObject *Optimizer_info(OptimizerObject *self, PyObject *unused) {
-    if (require_initialised(self->optimizer, "optimizer") < 0) return NULL;
+static PyObject *Optimizer_info(CoreObject *self, PyObject *unused) {
+    if (require_initialised(self) < 0) return NULL;
     int64_t count = 0, steps = 0, state_count = 0;
-    sgd_optimizer_info(self->optimizer, &count, &steps, &state_count);
+    sgd_optimizer_info(self->handle, &count, &steps, &state_count);
     return Py_BuildValue("(LLL)", (long long)count, (long long)steps, (long long)state_count);
 }
 
-static PyObject *Optimizer_get_state(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *Optimizer_get_state(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"out", NULL};
     BufferRequest buffers[] = {{.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 1};
+    CoreCall call = {.objects = {self}, .reentrant = 1, .buffers = buffers, .buffer_count = 1};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:get_state", keywords, &buffers[0].object) ||
-        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+        begin_call(&call, self->dtype) < 0)
         return NULL;
-    sgd_status status = sgd_optimizer_get_state(self->optimizer, buffers[0].view.buf, value_count(&buffers[0]),
+    sgd_status status = sgd_optimizer_get_state(self->handle, buffers[0].view.buf, value_count(&buffers[0]),
                                                 call.message, MESSAGE_CAPACITY);
     return end_call(&call, status) < 0 ? NULL : Py_NewRef(Py_None);
 }
 
-static PyObject *Optimizer_restore(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *Optimizer_restore(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"count", "steps", "values", NULL};
     long long count, steps;
     BufferRequest buffers[] = {{.name = "values", .kind = BUFFER_VECTOR}};
-    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 1};
+    CoreCall call = {.objects = {self}, .buffers = buffers, .buffer_count = 1};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "LLO:restore", keywords, &count, &steps, &buffers[0].object) ||
-        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+        begin_call(&call, self->dtype) < 0)
         return NULL;
-    sgd_status status = sgd_optimizer_restore(self->optimizer, count, steps, buffers[0].view.buf,
+    sgd_status status = sgd_optimizer_restore(self->handle, count, steps, buffers[0].view.buf,
                                               value_count(&buffers[0]), call.message, MESSAGE_CAPACITY);
     return end_call(&call, status) < 0 ? NULL : Py_NewRef(Py_None);
 }
 
-static PyObject *Optimizer_get_lr(OptimizerObject *self, void *closure) {
-    if (require_initialised(self->optimizer, "optimizer") < 0) return NULL;
-    return PyFloat_FromDouble(sgd_optimizer_learning_rate(self->optimizer));
+static PyObject *Optimizer_get_lr(CoreObject *self, void *closure) {
+    return require_initialised(self) < 0 ? NULL : PyFloat_FromDouble(sgd_optimizer_learning_rate(self->handle));
 }
 
 /* Also allowed during a fit with this optimizer, from the fit's own thread (its progress callback):
  * the core is paused there and uses the rate from the next mini-batch on. */
-static int Optimizer_set_lr(OptimizerObject *self, PyObject *value, void *closure) {
+static int Optimizer_set_lr(CoreObject *self, PyObject *value, void *closure) {
     if (!value) {
         PyErr_SetString(PyExc_TypeError, "lr: cannot be deleted");
         return -1;
@@ -559,10 +550,9 @@ static int Optimizer_set_lr(OptimizerObject *self, PyObject *value, void *closur
         PyErr_Format(PyExc_TypeError, "lr: expected a float, got %.100s", Py_TYPE(value)->tp_name);
         return -1;
     }
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1};
-    if (PyErr_Occurred() || require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
-        return -1;
-    sgd_status status = sgd_optimizer_set_learning_rate(self->optimizer, lr, call.message, MESSAGE_CAPACITY);
+    CoreCall call = {.objects = {self}, .reentrant = 1};
+    if (PyErr_Occurred() || begin_call(&call, self->dtype) < 0) return -1;
+    sgd_status status = sgd_optimizer_set_learning_rate(self->handle, lr, call.message, MESSAGE_CAPACITY);
     return end_call(&call, status);
 }
 
@@ -572,7 +562,7 @@ static PyTypeObject OptimizerType = {
     .tp_doc = "Optimizer(dtype, rule, lr, weight_decay, momentum, dampening, nesterov, alpha, eps, beta1, beta2,"
               " amsgrad, decoupled_weight_decay)\n--\n\n"
               "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ...",
-    .tp_basicsize = sizeof(OptimizerObject),
+    .tp_basicsize = sizeof(CoreObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Optimizer_init,
@@ -599,12 +589,15 @@ static PyTypeObject OptimizerType = {
 
 /* ---- module ----------------------------------------------------------------------------------- */
 
-static PyObject *runtime_self_test(PyObject *module, PyObject *unused) { return PyBool_FromLong(sgd_runtime_self_test()); }
-static PyObject *get_thread_count(PyObject *module, PyObject *unused) { return PyLong_FromLongLong(sgd_get_thread_count()); }
-static PyObject *max_threads(PyObject *module, PyObject *unused) { return PyLong_FromLongLong(sgd_max_threads()); }
+static PyObject *runtime_self_test(PyObject *self, PyObject *args) { return PyBool_FromLong(sgd_runtime_self_test()); }
+static PyObject *max_threads(PyObject *self, PyObject *args) { return PyLong_FromLongLong(sgd_max_threads()); }
+
+static PyObject *get_thread_count(PyObject *self, PyObject *args) {
+    return PyLong_FromLongLong(sgd_get_thread_count());
+}
 
 /* The count is checked in Python (sgdswift.set_num_threads); here only that it is an int. */
-static PyObject *set_thread_count(PyObject *module, PyObject *args, PyObject *kwargs) {
+static PyObject *set_thread_count(PyObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"count", NULL};
     long long count;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:set_thread_count", keywords, &count)) return NULL;
@@ -613,14 +606,12 @@ static PyObject *set_thread_count(PyObject *module, PyObject *args, PyObject *kw
 }
 
 static struct PyModuleDef module_definition = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "sgdswift._core",
-    .m_doc = "The Swift training core of sgdswift.",
-    .m_size = -1,
-    .m_methods = (PyMethodDef[]){
+    PyModuleDef_HEAD_INIT, "sgdswift._core", "The Swift training core of sgdswift.", -1,
+    (PyMethodDef[]){
         {"runtime_self_test", runtime_self_test, METH_NOARGS,
          "runtime_self_test()\n--\n\nTrue when the statically linked Swift runtime finds protocol conformances."},
-        {"get_thread_count", get_thread_count, METH_NOARGS, "get_thread_count()\n--\n\nThreads sharing the core's work."},
+        {"get_thread_count", get_thread_count, METH_NOARGS,
+         "get_thread_count()\n--\n\nThreads sharing the core's work."},
         {"set_thread_count", (PyCFunction)(void (*)(void))set_thread_count, METH_VARARGS | METH_KEYWORDS,
          "set_thread_count(count)\n--\n\nThreads sharing the core's work (clamped to 1...max_threads())."},
         {"max_threads", max_threads, METH_NOARGS, "max_threads()\n--\n\nThe largest thread count accepted."},
