@@ -79,7 +79,7 @@ typedef struct BufferRequest {
 } BufferRequest;
 
 /* Whether an acquired view has the dimensions its kind asks for, with elements of `dtype` (labels: int64).
- * Byte-order prefixes ('@', '=', '<') are skipped: all mean native little-endian here. */
+ * Byte-order prefixes ('@', '=', '<') are skipped: on the little-endian machines supported all mean native. */
 static int has_expected_layout(const BufferRequest *request, int dtype) {
     const Py_buffer *view = &request->view;
     const char *format = view->format ? view->format : "B";
@@ -105,12 +105,12 @@ static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype)
                                            [BUFFER_VECTOR] = "a", [BUFFER_FLOAT64_OUTPUT] = "a writable"};
     for (Py_ssize_t i = 0; i < count; i++) {
         BufferRequest *request = &requests[i];
+        if (request->optional && request->object == Py_None) continue;
         const BufferRequest *twin = request->same_size_as;
         int output = request->kind == BUFFER_FLOAT64_OUTPUT;
         int element_dtype = output ? SGD_FLOAT64 : dtype;
         const char *element = element_dtype == SGD_FLOAT32 ? "float32" : "float64";
         int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (request->writable || output ? PyBUF_WRITABLE : 0);
-        if (request->optional && request->object == Py_None) continue;
         if (!PyObject_CheckBuffer(request->object)) {
             PyErr_Format(PyExc_TypeError, "%s: expected a buffer such as a NumPy array, got %.100s", request->name,
                          Py_TYPE(request->object)->tp_name);
@@ -148,15 +148,14 @@ static int64_t value_count(const BufferRequest *request) { return request->view.
 
 /* ---- core calls ------------------------------------------------------------------------------- */
 
-/* A core call: the objects it occupies and how, its buffers, the thread state saved while it runs
- * without the GIL, a fit's progress callback, and the core's message. */
+/* One call into the core, from begin_call to end_call. */
 typedef struct {
     CoreObject *objects[2]; /* those it occupies, then NULL */
-    int reentrant;       /* allowed inside a fit's progress callback on the same objects */
+    int reentrant;          /* allowed inside a fit's progress callback on the same objects */
     BufferRequest *buffers;
     Py_ssize_t buffer_count;
-    PyThreadState *thread_state;
-    PyObject *progress;  /* fit: callable(kind, epoch, index, loss) or None */
+    PyThreadState *thread_state; /* saved while the call runs without the GIL */
+    PyObject *progress;          /* fit: callable(kind, epoch, index, loss) or None */
     char message[MESSAGE_CAPACITY];
 } CoreCall;
 
