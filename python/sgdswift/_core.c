@@ -1,18 +1,14 @@
-/* sgdswift._core: the CPython face of the Swift core (sgdswift.h).
+/* sgdswift._core: the CPython face of the Swift core (sgdswift.h). Buffers in, status codes out, the GIL
+ * released around every core call; no training logic (users' arguments are checked in the Python package,
+ * what the maths needs in the core). Arrays come through the buffer protocol (no NumPy headers, any NumPy
+ * version), never copied: C-contiguous buffers of the network's dtype are required.
  *
- * Buffers in, status codes out, the GIL released around every core call. No training logic here:
- * argument checking for users lives in the Python package, the checks the maths needs in the core.
- * Arrays are taken through the buffer protocol (no NumPy headers, any NumPy version) and never
- * copied: C-contiguous buffers of the network's dtype are required.
- *
- * Every method has the same shape: parse its keywords into the BufferRequests it declares;
- * begin_call (acquire the buffers, all or none; occupy the objects; release the GIL); the core call;
- * end_call (take the GIL back, free the objects, release the buffers, raise from the status).
+ * Every method has the same shape: parse its keywords into the BufferRequests it declares; begin_call
+ * (acquire the buffers, all or none; occupy the objects; release the GIL); the core call; end_call (take
+ * the GIL back, free the objects, release the buffers, raise from the status).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <pythread.h>
-#include <string.h>
 
 #include "sgdswift.h"
 
@@ -24,38 +20,30 @@ static const char *const record_fields[] = {"loss", "accuracy", "val_loss", "val
 _Static_assert(sizeof(sgd_epoch_record) == RECORD_FIELD_COUNT * sizeof(double),
                "record_fields must name every double of sgd_epoch_record");
 
-/* Marks an object in use by a core call that runs with the GIL released. */
-typedef struct {
-    const char *name; /* "network" or "optimizer", for errors */
-    int busy;
-    unsigned long thread;
-} UseGuard;
-
+/* A Python object over a Swift object of the core: an Optimizer, or the head of a Network. */
 typedef struct {
     PyObject_HEAD
-    void *network;          /* owned Swift handle; NULL until __init__ succeeds */
-    int dtype;              /* SGD_FLOAT32 or SGD_FLOAT64 */
+    void *handle;         /* owned; NULL until __init__ succeeds */
+    int dtype;            /* SGD_FLOAT32 or SGD_FLOAT64 */
+    int calls;            /* core calls running on it (GIL released): one, or more nested in a fit's callback */
+    unsigned long thread; /* the thread they run on */
+} CoreObject;
+
+typedef struct {
+    CoreObject core;
     Py_ssize_t itemsize;
     Py_ssize_t parameter_count;
-    void *parameters;       /* owned by the network, fixed for its lifetime */
-    UseGuard use;
+    void *parameters; /* owned by the network, fixed for its lifetime */
 } NetworkObject;
 
-typedef struct {
-    PyObject_HEAD
-    void *optimizer;        /* owned Swift handle; NULL until __init__ succeeds */
-    int dtype;
-    UseGuard use;
-} OptimizerObject;
+static PyTypeObject NetworkType, OptimizerType;
 
-static PyTypeObject OptimizerType;
+static const char *name_of(const CoreObject *self) { return Py_TYPE(self) == &NetworkType ? "network" : "optimizer"; }
 
-static const char *dtype_name(int dtype) { return dtype == SGD_FLOAT32 ? "float32" : "float64"; }
-
-/* 0 once __init__ has made the Swift object behind `handle`; else -1 with RuntimeError. */
-static int require_initialised(const void *handle, const char *name) {
-    if (handle) return 0;
-    PyErr_Format(PyExc_RuntimeError, "%s: not initialised", name);
+/* 0 once __init__ has made the Swift object behind `object`; else -1 with RuntimeError. */
+static int require_initialised(const CoreObject *object) {
+    if (object->handle) return 0;
+    PyErr_Format(PyExc_RuntimeError, "%s: not initialised", name_of(object));
     return -1;
 }
 
@@ -71,8 +59,7 @@ static PyObject *item_tuple(PyObject *object, const char *message) {
 
 /* ---- buffers ---------------------------------------------------------------------------------- */
 
-/* What a call needs of one buffer argument; all are C-contiguous, "the dtype" is the element type of
- * the network or optimizer called. */
+/* What a call needs of one buffer argument, always C-contiguous; "the dtype" is the object's. */
 typedef enum {
     BUFFER_MATRIX,         /* 2-D of the dtype */
     BUFFER_TARGETS,        /* 1-D int64 class labels, or 2-D of the dtype */
@@ -80,73 +67,64 @@ typedef enum {
     BUFFER_FLOAT64_OUTPUT, /* float64, any shape, taken as its flat values; always writable */
 } BufferKind;
 
-/* One buffer argument of a call: declared by the method, acquired and released by acquire_buffers
- * and release_buffers (through begin_call and end_call). */
-typedef struct {
+/* One buffer argument of a call, declared by its method: begin_call acquires it, end_call releases it. */
+typedef struct BufferRequest {
     PyObject *object;
     char name[48];
     BufferKind kind;
     int writable;
-    int optional; /* None stands for "absent" */
-    int acquired;
-    Py_buffer view;
+    int optional;                             /* None stands for "absent" */
+    const struct BufferRequest *same_size_as; /* NULL, or an earlier request of the same call */
+    Py_buffer view;                           /* view.obj is NULL until acquired */
 } BufferRequest;
 
-/* A format string's type character without byte-order prefixes ('@', '=', '<'). */
-static char format_code(const char *format) {
-    if (!format) return 'B';
-    while (*format == '@' || *format == '=' || *format == '<') format++;
-    return format[1] == '\0' ? format[0] : '\0';
-}
-
-static int is_float_format(const Py_buffer *view, int dtype) {
-    char code = format_code(view->format);
-    return dtype == SGD_FLOAT32 ? (code == 'f' && view->itemsize == 4) : (code == 'd' && view->itemsize == 8);
-}
-
+/* Whether an acquired view has the dimensions its kind asks for, with elements of `dtype` (labels: int64).
+ * Byte-order prefixes ('@', '=', '<') are skipped: on the little-endian machines supported all mean native. */
 static int has_expected_layout(const BufferRequest *request, int dtype) {
     const Py_buffer *view = &request->view;
-    char code = format_code(view->format);
-    switch (request->kind) {
-    case BUFFER_MATRIX: return view->ndim == 2 && is_float_format(view, dtype);
-    case BUFFER_TARGETS:
-        return view->ndim == 1 ? (code == 'l' || code == 'q') && view->itemsize == 8
-                               : view->ndim == 2 && is_float_format(view, dtype);
-    case BUFFER_VECTOR: return is_float_format(view, dtype);
-    case BUFFER_FLOAT64_OUTPUT: return is_float_format(view, SGD_FLOAT64);
-    }
-    return 0;
+    const char *format = view->format ? view->format : "B";
+    while (*format == '@' || *format == '=' || *format == '<') format++;
+    char code = format[0] != '\0' && format[1] == '\0' ? format[0] : '\0';
+    int of_dtype = dtype == SGD_FLOAT32 ? code == 'f' && view->itemsize == 4 : code == 'd' && view->itemsize == 8;
+    int of_int64 = (code == 'l' || code == 'q') && view->itemsize == 8;
+    if (request->kind == BUFFER_MATRIX) return view->ndim == 2 && of_dtype;
+    if (request->kind == BUFFER_TARGETS) return view->ndim == 1 ? of_int64 : view->ndim == 2 && of_dtype;
+    return of_dtype; /* a vector or an output: any shape */
 }
 
+/* PyBuffer_Release passes over views never acquired (obj NULL) and marks those it releases so. */
 static void release_buffers(BufferRequest *requests, Py_ssize_t count) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (requests[i].acquired) PyBuffer_Release(&requests[i].view);
-        requests[i].acquired = 0;
-    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        PyBuffer_Release(&requests[i].view);
 }
 
-/* Acquires the buffers of a call on an object of element type `dtype` (those not acquired yet): all of
- * them, or none (those acquired are released again) with an exception naming the argument. */
+/* Acquires the buffers of a call on an object of element type `dtype`: all of them, or none (those
+ * acquired are released again) with an exception naming the argument. */
 static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype) {
-    static const char *const expected[] = {
-        [BUFFER_MATRIX] = "a 2-D %s buffer", [BUFFER_TARGETS] = "1-D int64 labels or a 2-D %s buffer",
-        [BUFFER_VECTOR] = "a %s buffer", [BUFFER_FLOAT64_OUTPUT] = "a writable float64 buffer",
-    };
+    static const char *const expected[] = {[BUFFER_MATRIX] = "a 2-D", [BUFFER_TARGETS] = "1-D int64 labels or a 2-D",
+                                           [BUFFER_VECTOR] = "a", [BUFFER_FLOAT64_OUTPUT] = "a writable"};
     for (Py_ssize_t i = 0; i < count; i++) {
         BufferRequest *request = &requests[i];
-        if (request->acquired || (request->optional && request->object == Py_None)) continue;
-        int writable = request->writable || request->kind == BUFFER_FLOAT64_OUTPUT;
+        if (request->optional && request->object == Py_None) continue;
+        const BufferRequest *twin = request->same_size_as;
+        int output = request->kind == BUFFER_FLOAT64_OUTPUT;
+        int element_dtype = output ? SGD_FLOAT64 : dtype;
+        const char *element = element_dtype == SGD_FLOAT32 ? "float32" : "float64";
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (request->writable || output ? PyBUF_WRITABLE : 0);
         if (!PyObject_CheckBuffer(request->object)) {
             PyErr_Format(PyExc_TypeError, "%s: expected a buffer such as a NumPy array, got %.100s", request->name,
                          Py_TYPE(request->object)->tp_name);
-        } else if (PyObject_GetBuffer(request->object, &request->view,
-                                      PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) == 0) {
-            request->acquired = 1;
-            if (has_expected_layout(request, dtype)) continue;
-            char wanted[64];
-            PyOS_snprintf(wanted, sizeof wanted, expected[request->kind], dtype_name(dtype));
-            PyErr_Format(PyExc_TypeError, "%s: expected %s (C-contiguous), got a %d-D buffer of format '%s'",
-                         request->name, wanted, request->view.ndim, request->view.format ? request->view.format : "B");
+        } else if (PyObject_GetBuffer(request->object, &request->view, flags) < 0) {
+            /* raised by the exporter: not C-contiguous, or read-only */
+        } else if (!has_expected_layout(request, element_dtype)) {
+            PyErr_Format(PyExc_TypeError, "%s: expected %s %s buffer (C-contiguous), got a %d-D buffer of format '%s'",
+                         request->name, expected[request->kind], element, request->view.ndim,
+                         request->view.format ? request->view.format : "B");
+        } else if (twin && twin->view.len != request->view.len) {
+            PyErr_Format(PyExc_TypeError, "%s, %s: expected %s buffers of equal size", twin->name, request->name,
+                         element);
+        } else {
+            continue;
         }
         release_buffers(requests, count);
         return -1;
@@ -155,13 +133,13 @@ static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype)
 }
 
 static sgd_matrix matrix_of(const BufferRequest *request) {
-    if (!request->acquired) return (sgd_matrix){NULL, 0, 0};
+    if (request->object == Py_None) return (sgd_matrix){NULL, 0, 0};
     return (sgd_matrix){request->view.buf, request->view.shape[0], request->view.shape[1]};
 }
 
 static sgd_targets targets_of(const BufferRequest *request) {
     const Py_buffer *view = &request->view;
-    if (!request->acquired) return (sgd_targets){NULL, 0, 0, SGD_TARGETS_DENSE};
+    if (request->object == Py_None) return (sgd_targets){NULL, 0, 0, SGD_TARGETS_DENSE};
     if (view->ndim == 1) return (sgd_targets){view->buf, view->shape[0], 1, SGD_TARGETS_LABELS};
     return (sgd_targets){view->buf, view->shape[0], view->shape[1], SGD_TARGETS_DENSE};
 }
@@ -170,39 +148,41 @@ static int64_t value_count(const BufferRequest *request) { return request->view.
 
 /* ---- core calls ------------------------------------------------------------------------------- */
 
-/* A core call: the objects it occupies and how, its buffers, the thread state saved while it runs
- * without the GIL, and the core's message. */
+/* One call into the core, from begin_call to end_call. */
 typedef struct {
-    UseGuard *uses[2];    /* NULL where unused */
-    int reentrant;        /* allowed inside a fit's progress callback on the same objects */
+    CoreObject *objects[2]; /* those it occupies, then NULL */
+    int reentrant;          /* allowed inside a fit's progress callback on the same objects */
     BufferRequest *buffers;
     Py_ssize_t buffer_count;
-    UseGuard previous[2]; /* each object's state before the call, restored after it */
-    PyThreadState *thread_state;
+    PyThreadState *thread_state; /* saved while the call runs without the GIL */
+    PyObject *progress;          /* fit: callable(kind, epoch, index, loss) or None */
     char message[MESSAGE_CAPACITY];
 } CoreCall;
 
-/* Starts `call` on an object of element type `dtype`: acquires its buffers, occupies its objects and
- * releases the GIL. An object serves one call at a time; only the thread that runs a fit may call into
- * the same objects again, from its progress callback (the core is paused there), and only reentrant
- * calls. A refused call releases its buffers, changes nothing and raises RuntimeError. */
+/* Starts `call` on objects of element type `dtype`: acquires its buffers, occupies its objects and releases
+ * the GIL. An object serves one call at a time once initialised; only the thread that runs a fit may call
+ * into the same objects again, from its progress callback (the core is paused there), and only reentrant
+ * calls. A refused call releases its buffers, changes nothing and raises RuntimeError. The objects are
+ * checked and occupied with no Python code run in between (a buffer export may run some). */
 static int begin_call(CoreCall *call, int dtype) {
+    for (int i = 0; i < 2 && call->objects[i]; i++) {
+        if (require_initialised(call->objects[i]) < 0) return -1;
+    }
     if (acquire_buffers(call->buffers, call->buffer_count, dtype) < 0) return -1;
     unsigned long thread = PyThread_get_thread_ident();
-    for (int i = 0; i < 2; i++) {
-        UseGuard *use = call->uses[i];
-        if (use && use->busy && !(call->reentrant && use->thread == thread)) {
+    for (int i = 0; i < 2 && call->objects[i]; i++) {
+        CoreObject *object = call->objects[i];
+        if (object->calls > 0 && !(call->reentrant && object->thread == thread)) {
             PyErr_Format(PyExc_RuntimeError,
                          "%s: already in use by a running call (fit, predict, step, ...); it serves one call at a time",
-                         use->name);
+                         name_of(object));
             release_buffers(call->buffers, call->buffer_count);
             return -1;
         }
     }
-    for (int i = 0; i < 2; i++) {
-        if (!call->uses[i]) continue;
-        call->previous[i] = *call->uses[i];
-        *call->uses[i] = (UseGuard){call->uses[i]->name, 1, thread};
+    for (int i = 0; i < 2 && call->objects[i]; i++) {
+        call->objects[i]->calls++;
+        call->objects[i]->thread = thread;
     }
     call->thread_state = PyEval_SaveThread();
     return 0;
@@ -213,16 +193,12 @@ static int begin_call(CoreCall *call, int dtype) {
  * core's message) or an exception raised during the call (a progress callback's, or Ctrl-C). */
 static int end_call(CoreCall *call, sgd_status status) {
     PyEval_RestoreThread(call->thread_state);
-    for (int i = 0; i < 2; i++) {
-        if (call->uses[i]) *call->uses[i] = call->previous[i];
-    }
+    for (int i = 0; i < 2 && call->objects[i]; i++)
+        call->objects[i]->calls--;
     release_buffers(call->buffers, call->buffer_count);
     if (status == SGD_OK || status == SGD_INTERRUPTED || status == SGD_DIVERGED) return PyErr_Occurred() ? -1 : 0;
-    PyObject *text = PyUnicode_DecodeUTF8(call->message, (Py_ssize_t)strlen(call->message), "replace");
-    if (text) {
-        PyErr_SetObject(status == SGD_OUT_OF_MEMORY ? PyExc_MemoryError : PyExc_ValueError, text);
-        Py_DECREF(text);
-    }
+    /* %s decodes the message as UTF-8 with errors replaced */
+    PyErr_Format(status == SGD_OUT_OF_MEMORY ? PyExc_MemoryError : PyExc_ValueError, "%s", call->message);
     return -1;
 }
 
@@ -237,7 +213,7 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iOssssK:Network", keywords, &dtype, &sizes_object, &hidden,
                                      &output, &loss, &initializer, &seed))
         return -1;
-    if (self->network) {
+    if (self->core.handle) {
         PyErr_SetString(PyExc_RuntimeError, "network: already initialised");
         return -1;
     }
@@ -250,113 +226,100 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
         values[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(sizes, i));
     Py_DECREF(sizes);
     void *network = NULL;
-    CoreCall call = {0};
-    if (PyErr_Occurred() || begin_call(&call, dtype) < 0) {
-        PyMem_Free(values);
-        return -1;
+    CoreCall call = {0}; /* occupies nothing: only releases the GIL */
+    int failed = PyErr_Occurred() != NULL;
+    if (!failed) {
+        begin_call(&call, dtype);
+        sgd_status status = sgd_network_create(dtype, values, count, hidden, output, loss, initializer, seed,
+                                               &network, call.message, MESSAGE_CAPACITY);
+        failed = end_call(&call, status) < 0;
     }
-    sgd_status status = sgd_network_create(dtype, values, count, hidden, output, loss, initializer, seed, &network,
-                                           call.message, MESSAGE_CAPACITY);
-    PyMem_Free(values);
-    if (end_call(&call, status) < 0) return -1;
+    PyMem_Free(values); /* only with the GIL held */
+    if (failed) return -1;
     int64_t parameter_count = 0;
     sgd_network_parameters(network, &self->parameters, &parameter_count);
-    self->network = network;
-    self->dtype = dtype;
+    self->core.handle = network;
+    self->core.dtype = dtype;
     self->itemsize = dtype == SGD_FLOAT32 ? 4 : 8;
     self->parameter_count = (Py_ssize_t)parameter_count;
-    self->use = (UseGuard){"network", 0, 0};
     return 0;
 }
 
 static void Network_dealloc(NetworkObject *self) {
-    if (self->network) sgd_network_destroy(self->network);
+    if (self->core.handle) sgd_network_destroy(self->core.handle);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 /* The flat parameter vector θ = [W1, b1, W2, b2, ...], writable, shared with the core. */
 static int Network_getbuffer(NetworkObject *self, Py_buffer *view, int flags) {
-    if (require_initialised(self->network, "network") < 0) {
-        view->obj = NULL;
-        return -1;
-    }
+    view->obj = NULL; /* as the protocol asks of a failure */
+    if (require_initialised(&self->core) < 0) return -1;
     *view = (Py_buffer){.obj = Py_NewRef((PyObject *)self), .buf = self->parameters, .itemsize = self->itemsize,
                         .len = self->parameter_count * self->itemsize, .readonly = 0, .ndim = 1,
-                        .format = (flags & PyBUF_FORMAT) ? (self->dtype == SGD_FLOAT32 ? "f" : "d") : NULL,
+                        .format = (flags & PyBUF_FORMAT) ? (self->core.dtype == SGD_FLOAT32 ? "f" : "d") : NULL,
                         .shape = (flags & PyBUF_ND) ? &self->parameter_count : NULL,
                         .strides = (flags & PyBUF_STRIDES) ? &self->itemsize : NULL};
     return 0;
 }
 
-static PyBufferProcs Network_as_buffer = {(getbufferproc)Network_getbuffer, NULL};
-
 static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "out", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX},
                                {.name = "out", .kind = BUFFER_MATRIX, .writable = 1}};
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
+    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:predict", keywords, &buffers[0].object, &buffers[1].object) ||
-        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
+        begin_call(&call, self->core.dtype) < 0)
         return NULL;
-    sgd_status status = sgd_network_predict(self->network, matrix_of(&buffers[0]), buffers[1].view.buf,
+    sgd_status status = sgd_network_predict(self->core.handle, matrix_of(&buffers[0]), buffers[1].view.buf,
                                             value_count(&buffers[1]), call.message, MESSAGE_CAPACITY);
-    if (end_call(&call, status) < 0) return NULL;
-    Py_RETURN_NONE;
+    return end_call(&call, status) < 0 ? NULL : Py_NewRef(Py_None);
 }
 
 static PyObject *Network_evaluate(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "Y", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS}};
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
+    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:evaluate", keywords, &buffers[0].object, &buffers[1].object) ||
-        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
+        begin_call(&call, self->core.dtype) < 0)
         return NULL;
     double loss = 0;
     int64_t correct = -1;
-    sgd_status status = sgd_network_evaluate(self->network, matrix_of(&buffers[0]), targets_of(&buffers[1]), &loss,
+    sgd_status status = sgd_network_evaluate(self->core.handle, matrix_of(&buffers[0]), targets_of(&buffers[1]), &loss,
                                              &correct, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
-    if (correct < 0) return Py_BuildValue("(dO)", loss, Py_None);
-    return Py_BuildValue("(dL)", loss, (long long)correct);
+    return correct < 0 ? Py_BuildValue("(dO)", loss, Py_None) : Py_BuildValue("(dL)", loss, (long long)correct);
 }
 
 static PyObject *Network_gradient(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "Y", "out", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS},
                                {.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 3};
+    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 3};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:gradient", keywords, &buffers[0].object, &buffers[1].object,
-                                     &buffers[2].object) ||
-        require_initialised(self->network, "network") < 0 || begin_call(&call, self->dtype) < 0)
+                                     &buffers[2].object) || begin_call(&call, self->core.dtype) < 0)
         return NULL;
     double loss = 0;
-    sgd_status status = sgd_network_gradient(self->network, matrix_of(&buffers[0]), targets_of(&buffers[1]),
+    sgd_status status = sgd_network_gradient(self->core.handle, matrix_of(&buffers[0]), targets_of(&buffers[1]),
                                              buffers[2].view.buf, value_count(&buffers[2]), &loss, call.message,
                                              MESSAGE_CAPACITY);
-    if (end_call(&call, status) < 0) return NULL;
-    return PyFloat_FromDouble(loss);
+    return end_call(&call, status) < 0 ? NULL : PyFloat_FromDouble(loss);
 }
 
-typedef struct {
-    PyObject *callback; /* callable(kind, epoch, index, loss) or None */
-    CoreCall *call;     /* the fit, whose saved thread state the callback swaps in and out */
-} FitContext;
-
-/* Called by the core with the GIL released: takes it, checks for Ctrl-C, passes the event to the
- * Python callback, gives the GIL back. The callback returns False to stop, anything else to go on;
- * non-zero stops training, and a pending exception (the callback's, or KeyboardInterrupt) says why. */
+/* The core's progress callback of a fit, called with the GIL released: takes it, checks for Ctrl-C,
+ * passes the event to the fit's callback, gives the GIL back. That returns False to stop, anything else
+ * to go on; non-zero stops training, and a pending exception (the callback's, or KeyboardInterrupt) says why. */
 static int32_t fit_progress(void *context, const sgd_event *event) {
-    FitContext *fit = (FitContext *)context;
-    PyEval_RestoreThread(fit->call->thread_state);
+    CoreCall *call = context;
+    PyEval_RestoreThread(call->thread_state);
     int32_t stop = PyErr_CheckSignals() < 0;
-    if (!stop && fit->callback != Py_None) {
+    if (!stop && call->progress != Py_None) {
         long long index = event->kind == SGD_EVENT_TICK ? event->rows : event->batch;
-        PyObject *result = PyObject_CallFunction(fit->callback, "iLLd", (int)event->kind, (long long)event->epoch,
+        PyObject *result = PyObject_CallFunction(call->progress, "iLLd", (int)event->kind, (long long)event->epoch,
                                                  index, event->loss);
         stop = result == NULL || result == Py_False;
         Py_XDECREF(result);
     }
-    fit->call->thread_state = PyEval_SaveThread();
+    call->thread_state = PyEval_SaveThread();
     return stop;
 }
 
@@ -373,7 +336,7 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
         [HISTORY] = {.name = "history", .kind = BUFFER_FLOAT64_OUTPUT},
         [GRADIENT_NORMS] = {.name = "gradient_norms", .kind = BUFFER_FLOAT64_OUTPUT},
     };
-    OptimizerObject *optimizer;
+    CoreObject *optimizer;
     PyObject *callback;
     long long epochs, batch_size;
     int shuffle, normalize_gradient, report_batches;
@@ -383,8 +346,7 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
                                      &buffers[X].object, &buffers[Y].object, &buffers[VALIDATION_X].object,
                                      &buffers[VALIDATION_Y].object, &epochs, &batch_size, &shuffle, &seed, &stream,
                                      &l2, &clip_norm, &normalize_gradient, &report_batches, &buffers[HISTORY].object,
-                                     &buffers[GRADIENT_NORMS].object, &callback) ||
-        require_initialised(self->network, "network") < 0 || require_initialised(optimizer->optimizer, "optimizer") < 0)
+                                     &buffers[GRADIENT_NORMS].object, &callback))
         return NULL;
     if ((buffers[VALIDATION_X].object == Py_None) != (buffers[VALIDATION_Y].object == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "validation_X, validation_Y: expected both or neither to be None");
@@ -397,44 +359,23 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     sgd_fit_options options = {.epochs = epochs, .batch_size = batch_size, .shuffle = shuffle, .seed = seed,
                                .stream = stream, .l2 = l2, .clip_norm = clip_norm,
                                .normalize_gradient = normalize_gradient, .report_batches = report_batches};
-    CoreCall call = {.uses = {&self->use, &optimizer->use}, .buffers = buffers, .buffer_count = BUFFER_COUNT};
-    FitContext context = {callback, &call};
+    CoreCall call = {.objects = {&self->core, optimizer}, .buffers = buffers, .buffer_count = BUFFER_COUNT,
+                     .progress = callback};
     int64_t epochs_done = 0;
-    if (begin_call(&call, self->dtype) < 0) return NULL;
+    if (begin_call(&call, self->core.dtype) < 0) return NULL;
     sgd_status status = sgd_network_fit(
-        self->network, optimizer->optimizer, matrix_of(&buffers[X]), targets_of(&buffers[Y]),
+        self->core.handle, optimizer->handle, matrix_of(&buffers[X]), targets_of(&buffers[Y]),
         matrix_of(&buffers[VALIDATION_X]), targets_of(&buffers[VALIDATION_Y]), options,
         (sgd_epoch_record *)buffers[HISTORY].view.buf, value_count(&buffers[HISTORY]) / RECORD_FIELD_COUNT,
-        (double *)buffers[GRADIENT_NORMS].view.buf, value_count(&buffers[GRADIENT_NORMS]), fit_progress, &context,
+        (double *)buffers[GRADIENT_NORMS].view.buf, value_count(&buffers[GRADIENT_NORMS]), fit_progress, &call,
         &epochs_done, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
     return Py_BuildValue("(Ls)", (long long)epochs_done, status == SGD_DIVERGED ? call.message : NULL);
 }
 
 static PyObject *Network_get_parameter_count(NetworkObject *self, void *closure) {
-    if (require_initialised(self->network, "network") < 0) return NULL;
-    return PyLong_FromSsize_t(self->parameter_count);
+    return require_initialised(&self->core) < 0 ? NULL : PyLong_FromSsize_t(self->parameter_count);
 }
-
-static PyMethodDef Network_methods[] = {
-    {"predict", (PyCFunction)(void (*)(void))Network_predict, METH_VARARGS | METH_KEYWORDS,
-     "predict($self, /, X, out)\n--\n\nOutput activations of X into out."},
-    {"evaluate", (PyCFunction)(void (*)(void))Network_evaluate, METH_VARARGS | METH_KEYWORDS,
-     "evaluate($self, /, X, Y)\n--\n\n(mean loss, correctly classified rows or None)."},
-    {"gradient", (PyCFunction)(void (*)(void))Network_gradient, METH_VARARGS | METH_KEYWORDS,
-     "gradient($self, /, X, Y, out)\n--\n\nThe mean loss; its gradient, laid out as the parameters, into out."},
-    {"fit", (PyCFunction)(void (*)(void))Network_fit, METH_VARARGS | METH_KEYWORDS,
-     "fit($self, /, optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, shuffle, seed, stream, l2,"
-     " clip_norm, normalize_gradient, report_batches, history, gradient_norms, callback)\n--\n\n"
-     "Mini-batch training; callback(kind, epoch, index, loss) returns False to stop."
-     " Returns (finished epochs, divergence message or None)."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef Network_getset[] = {
-    {"parameter_count", (getter)Network_get_parameter_count, NULL, "Number of parameters.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
 
 static PyTypeObject NetworkType = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -446,53 +387,68 @@ static PyTypeObject NetworkType = {
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Network_init,
     .tp_dealloc = (destructor)Network_dealloc,
-    .tp_as_buffer = &Network_as_buffer,
-    .tp_methods = Network_methods,
-    .tp_getset = Network_getset,
+    .tp_as_buffer = &(PyBufferProcs){.bf_getbuffer = (getbufferproc)Network_getbuffer},
+    .tp_methods = (PyMethodDef[]){
+        {"predict", (PyCFunction)(void (*)(void))Network_predict, METH_VARARGS | METH_KEYWORDS,
+         "predict($self, /, X, out)\n--\n\nOutput activations of X into out."},
+        {"evaluate", (PyCFunction)(void (*)(void))Network_evaluate, METH_VARARGS | METH_KEYWORDS,
+         "evaluate($self, /, X, Y)\n--\n\n(mean loss, correctly classified rows or None)."},
+        {"gradient", (PyCFunction)(void (*)(void))Network_gradient, METH_VARARGS | METH_KEYWORDS,
+         "gradient($self, /, X, Y, out)\n--\n\nThe mean loss; its gradient, laid out as the parameters, into out."},
+        {"fit", (PyCFunction)(void (*)(void))Network_fit, METH_VARARGS | METH_KEYWORDS,
+         "fit($self, /, optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, shuffle, seed, stream, l2,"
+         " clip_norm, normalize_gradient, report_batches, history, gradient_norms, callback)\n--\n\n"
+         "Mini-batch training; callback(kind, epoch, index, loss) returns False to stop."
+         " Returns (finished epochs, divergence message or None)."},
+        {NULL, NULL, 0, NULL},
+    },
+    .tp_getset = (PyGetSetDef[]){
+        {"parameter_count", (getter)Network_get_parameter_count, NULL, "Number of parameters.", NULL},
+        {NULL, NULL, NULL, NULL, NULL},
+    },
 };
 
 /* ---- optimizer type --------------------------------------------------------------------------- */
 
-static int Optimizer_init(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static int Optimizer_init(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"dtype", "rule", "lr", "weight_decay", "momentum", "dampening", "nesterov", "alpha",
                                "eps", "beta1", "beta2", "amsgrad", "decoupled_weight_decay", NULL};
-    int dtype, nesterov, amsgrad, decoupled;
-    sgd_optimizer_settings settings;
+    int dtype;
+    sgd_optimizer_settings settings; /* its int32_t fields are ints, as 'i' and 'p' write */
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiddddpddddpp:Optimizer", keywords, &dtype, &settings.rule,
                                      &settings.learning_rate, &settings.weight_decay, &settings.momentum,
-                                     &settings.dampening, &nesterov, &settings.alpha, &settings.epsilon,
-                                     &settings.beta1, &settings.beta2, &amsgrad, &decoupled))
+                                     &settings.dampening, &settings.nesterov, &settings.alpha, &settings.epsilon,
+                                     &settings.beta1, &settings.beta2, &settings.amsgrad,
+                                     &settings.decoupled_weight_decay))
         return -1;
-    if (self->optimizer) {
+    if (self->handle) {
         PyErr_SetString(PyExc_RuntimeError, "optimizer: already initialised");
         return -1;
     }
-    settings.nesterov = nesterov;
-    settings.amsgrad = amsgrad;
-    settings.decoupled_weight_decay = decoupled;
     void *optimizer = NULL;
-    CoreCall call = {0};
+    CoreCall call = {0}; /* occupies nothing: only releases the GIL */
     begin_call(&call, dtype);
     sgd_status status = sgd_optimizer_create(dtype, settings, &optimizer, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return -1;
-    self->optimizer = optimizer;
+    self->handle = optimizer;
     self->dtype = dtype;
-    self->use = (UseGuard){"optimizer", 0, 0};
     return 0;
 }
 
-static void Optimizer_dealloc(OptimizerObject *self) {
-    if (self->optimizer) sgd_optimizer_destroy(self->optimizer);
+static void Optimizer_dealloc(CoreObject *self) {
+    if (self->handle) sgd_optimizer_destroy(self->handle);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* step(parameters, gradients): sequences of C-contiguous buffers of the optimizer's dtype, pairwise of
- * equal size; the parameters are updated in place. */
-static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+/* step(parameters, gradients): sequences of buffers of the optimizer's dtype, pairwise of equal size; the
+ * parameters are updated in place. */
+static PyObject *Optimizer_step(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"parameters", "gradients", NULL};
     PyObject *parameters_object, *gradients_object, *parameters = NULL, *gradients = NULL, *result = NULL;
+    BufferRequest *buffers = NULL; /* the parameters, then the gradients */
+    void **data = NULL;            /* their memory, in the same order */
+    int64_t *counts = NULL;        /* the parameters' value counts */
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:step", keywords, &parameters_object, &gradients_object) ||
-        require_initialised(self->optimizer, "optimizer") < 0 ||
         !(parameters = item_tuple(parameters_object, "parameters: expected a sequence of arrays")) ||
         !(gradients = item_tuple(gradients_object, "gradients: expected a sequence of arrays")))
         goto done;
@@ -502,99 +458,88 @@ static PyObject *Optimizer_step(OptimizerObject *self, PyObject *args, PyObject 
                      PyTuple_GET_SIZE(gradients));
         goto done;
     }
-    BufferRequest *buffers = PyMem_Calloc(2 * arrays + 1, sizeof *buffers);  /* parameter i, gradient i, ... */
-    void **data = PyMem_Calloc(2 * arrays + 1, sizeof *data);                 /* parameters, then gradients */
-    int64_t *counts = PyMem_Calloc(arrays + 1, sizeof *counts);
+    buffers = PyMem_Calloc(2 * arrays + 1, sizeof *buffers);
+    data = PyMem_Calloc(2 * arrays + 1, sizeof *data);
+    counts = PyMem_Calloc(arrays + 1, sizeof *counts);
     if (!buffers || !data || !counts) {
         PyErr_NoMemory();
-        goto release;
+        goto done;
     }
     for (Py_ssize_t i = 0; i < 2 * arrays; i++) {
-        buffers[i] = (BufferRequest){.object = PyTuple_GET_ITEM(i % 2 ? gradients : parameters, i / 2),
-                                     .kind = BUFFER_VECTOR, .writable = i % 2 == 0};
-        PyOS_snprintf(buffers[i].name, sizeof buffers[i].name, "%s[%zd]", i % 2 ? "gradients" : "parameters", i / 2);
+        int gradient = i >= arrays;
+        buffers[i] = (BufferRequest){.object = PyTuple_GET_ITEM(gradient ? gradients : parameters, i % arrays),
+                                     .kind = BUFFER_VECTOR, .writable = !gradient,
+                                     .same_size_as = gradient ? &buffers[i - arrays] : NULL};
+        PyOS_snprintf(buffers[i].name, sizeof buffers[i].name, "%s[%zd]", gradient ? "gradients" : "parameters",
+                      i % arrays);
     }
-    if (acquire_buffers(buffers, 2 * arrays, self->dtype) < 0) goto release;
-    for (Py_ssize_t i = 0; i < arrays; i++) {
-        if (buffers[2 * i].view.len != buffers[2 * i + 1].view.len) {
-            PyErr_Format(PyExc_TypeError, "parameters[%zd], gradients[%zd]: expected %s buffers of equal size", i, i,
-                         dtype_name(self->dtype));
-            release_buffers(buffers, 2 * arrays);
-            goto release;
-        }
-        data[i] = buffers[2 * i].view.buf;
-        data[arrays + i] = buffers[2 * i + 1].view.buf;
-        counts[i] = value_count(&buffers[2 * i]);
-    }
-    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 2 * arrays};
-    if (begin_call(&call, self->dtype) < 0) goto release;
-    sgd_status status = sgd_optimizer_step(self->optimizer, data, (const void *const *)(data + arrays), counts,
+    CoreCall call = {.objects = {self}, .buffers = buffers, .buffer_count = 2 * arrays};
+    if (begin_call(&call, self->dtype) < 0) goto done;
+    for (Py_ssize_t i = 0; i < 2 * arrays; i++)
+        data[i] = buffers[i].view.buf;
+    for (Py_ssize_t i = 0; i < arrays; i++)
+        counts[i] = value_count(&buffers[i]);
+    sgd_status status = sgd_optimizer_step(self->handle, data, (const void *const *)(data + arrays), counts,
                                            arrays, call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) == 0) result = Py_NewRef(Py_None);
-release:
+done:
     PyMem_Free(buffers);
     PyMem_Free(data);
     PyMem_Free(counts);
-done:
     Py_XDECREF(parameters);
     Py_XDECREF(gradients);
     return result;
 }
 
-static PyObject *Optimizer_reset(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *Optimizer_reset(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"count", NULL};
     long long count;
-    CoreCall call = {.uses = {&self->use}};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:reset", keywords, &count) ||
-        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+    CoreCall call = {.objects = {self}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:reset", keywords, &count) || begin_call(&call, self->dtype) < 0)
         return NULL;
-    sgd_status status = sgd_optimizer_reset(self->optimizer, count, call.message, MESSAGE_CAPACITY);
-    if (end_call(&call, status) < 0) return NULL;
-    Py_RETURN_NONE;
+    sgd_status status = sgd_optimizer_reset(self->handle, count, call.message, MESSAGE_CAPACITY);
+    return end_call(&call, status) < 0 ? NULL : Py_NewRef(Py_None);
 }
 
-static PyObject *Optimizer_info(OptimizerObject *self, PyObject *unused) {
-    if (require_initialised(self->optimizer, "optimizer") < 0) return NULL;
+static PyObject *Optimizer_info(CoreObject *self, PyObject *unused) {
+    if (require_initialised(self) < 0) return NULL;
     int64_t count = 0, steps = 0, state_count = 0;
-    sgd_optimizer_info(self->optimizer, &count, &steps, &state_count);
+    sgd_optimizer_info(self->handle, &count, &steps, &state_count);
     return Py_BuildValue("(LLL)", (long long)count, (long long)steps, (long long)state_count);
 }
 
-static PyObject *Optimizer_get_state(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *Optimizer_get_state(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"out", NULL};
     BufferRequest buffers[] = {{.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1, .buffers = buffers, .buffer_count = 1};
+    CoreCall call = {.objects = {self}, .reentrant = 1, .buffers = buffers, .buffer_count = 1};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:get_state", keywords, &buffers[0].object) ||
-        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+        begin_call(&call, self->dtype) < 0)
         return NULL;
-    sgd_status status = sgd_optimizer_get_state(self->optimizer, buffers[0].view.buf, value_count(&buffers[0]),
+    sgd_status status = sgd_optimizer_get_state(self->handle, buffers[0].view.buf, value_count(&buffers[0]),
                                                 call.message, MESSAGE_CAPACITY);
-    if (end_call(&call, status) < 0) return NULL;
-    Py_RETURN_NONE;
+    return end_call(&call, status) < 0 ? NULL : Py_NewRef(Py_None);
 }
 
-static PyObject *Optimizer_restore(OptimizerObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *Optimizer_restore(CoreObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"count", "steps", "values", NULL};
     long long count, steps;
     BufferRequest buffers[] = {{.name = "values", .kind = BUFFER_VECTOR}};
-    CoreCall call = {.uses = {&self->use}, .buffers = buffers, .buffer_count = 1};
+    CoreCall call = {.objects = {self}, .buffers = buffers, .buffer_count = 1};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "LLO:restore", keywords, &count, &steps, &buffers[0].object) ||
-        require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
+        begin_call(&call, self->dtype) < 0)
         return NULL;
-    sgd_status status = sgd_optimizer_restore(self->optimizer, count, steps, buffers[0].view.buf,
+    sgd_status status = sgd_optimizer_restore(self->handle, count, steps, buffers[0].view.buf,
                                               value_count(&buffers[0]), call.message, MESSAGE_CAPACITY);
-    if (end_call(&call, status) < 0) return NULL;
-    Py_RETURN_NONE;
+    return end_call(&call, status) < 0 ? NULL : Py_NewRef(Py_None);
 }
 
-static PyObject *Optimizer_get_lr(OptimizerObject *self, void *closure) {
-    if (require_initialised(self->optimizer, "optimizer") < 0) return NULL;
-    return PyFloat_FromDouble(sgd_optimizer_learning_rate(self->optimizer));
+static PyObject *Optimizer_get_lr(CoreObject *self, void *closure) {
+    return require_initialised(self) < 0 ? NULL : PyFloat_FromDouble(sgd_optimizer_learning_rate(self->handle));
 }
 
 /* Also allowed during a fit with this optimizer, from the fit's own thread (its progress callback):
  * the core is paused there and uses the rate from the next mini-batch on. */
-static int Optimizer_set_lr(OptimizerObject *self, PyObject *value, void *closure) {
+static int Optimizer_set_lr(CoreObject *self, PyObject *value, void *closure) {
     if (!value) {
         PyErr_SetString(PyExc_TypeError, "lr: cannot be deleted");
         return -1;
@@ -604,31 +549,11 @@ static int Optimizer_set_lr(OptimizerObject *self, PyObject *value, void *closur
         PyErr_Format(PyExc_TypeError, "lr: expected a float, got %.100s", Py_TYPE(value)->tp_name);
         return -1;
     }
-    CoreCall call = {.uses = {&self->use}, .reentrant = 1};
-    if (PyErr_Occurred() || require_initialised(self->optimizer, "optimizer") < 0 || begin_call(&call, self->dtype) < 0)
-        return -1;
-    sgd_status status = sgd_optimizer_set_learning_rate(self->optimizer, lr, call.message, MESSAGE_CAPACITY);
+    CoreCall call = {.objects = {self}, .reentrant = 1};
+    if (PyErr_Occurred() || begin_call(&call, self->dtype) < 0) return -1;
+    sgd_status status = sgd_optimizer_set_learning_rate(self->handle, lr, call.message, MESSAGE_CAPACITY);
     return end_call(&call, status);
 }
-
-static PyMethodDef Optimizer_methods[] = {
-    {"step", (PyCFunction)(void (*)(void))Optimizer_step, METH_VARARGS | METH_KEYWORDS,
-     "step($self, /, parameters, gradients)\n--\n\nOne update of the parameters, in place."},
-    {"reset", (PyCFunction)(void (*)(void))Optimizer_reset, METH_VARARGS | METH_KEYWORDS,
-     "reset($self, /, count)\n--\n\nFresh state for count parameters."},
-    {"info", (PyCFunction)Optimizer_info, METH_NOARGS, "info($self, /)\n--\n\n(parameter count, steps, state values)."},
-    {"get_state", (PyCFunction)(void (*)(void))Optimizer_get_state, METH_VARARGS | METH_KEYWORDS,
-     "get_state($self, /, out)\n--\n\nCopies the state into out."},
-    {"restore", (PyCFunction)(void (*)(void))Optimizer_restore, METH_VARARGS | METH_KEYWORDS,
-     "restore($self, /, count, steps, values)\n--\n\nSaved state back."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef Optimizer_getset[] = {
-    {"lr", (getter)Optimizer_get_lr, (setter)Optimizer_set_lr,
-     "The learning rate of the next steps; may be set during a fit from its callback.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
 
 static PyTypeObject OptimizerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -636,27 +561,42 @@ static PyTypeObject OptimizerType = {
     .tp_doc = "Optimizer(dtype, rule, lr, weight_decay, momentum, dampening, nesterov, alpha, eps, beta1, beta2,"
               " amsgrad, decoupled_weight_decay)\n--\n\n"
               "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ...",
-    .tp_basicsize = sizeof(OptimizerObject),
+    .tp_basicsize = sizeof(CoreObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Optimizer_init,
     .tp_dealloc = (destructor)Optimizer_dealloc,
-    .tp_methods = Optimizer_methods,
-    .tp_getset = Optimizer_getset,
+    .tp_methods = (PyMethodDef[]){
+        {"step", (PyCFunction)(void (*)(void))Optimizer_step, METH_VARARGS | METH_KEYWORDS,
+         "step($self, /, parameters, gradients)\n--\n\nOne update of the parameters, in place."},
+        {"reset", (PyCFunction)(void (*)(void))Optimizer_reset, METH_VARARGS | METH_KEYWORDS,
+         "reset($self, /, count)\n--\n\nFresh state for count parameters."},
+        {"info", (PyCFunction)Optimizer_info, METH_NOARGS,
+         "info($self, /)\n--\n\n(parameter count, steps, state values)."},
+        {"get_state", (PyCFunction)(void (*)(void))Optimizer_get_state, METH_VARARGS | METH_KEYWORDS,
+         "get_state($self, /, out)\n--\n\nCopies the state into out."},
+        {"restore", (PyCFunction)(void (*)(void))Optimizer_restore, METH_VARARGS | METH_KEYWORDS,
+         "restore($self, /, count, steps, values)\n--\n\nSaved state back."},
+        {NULL, NULL, 0, NULL},
+    },
+    .tp_getset = (PyGetSetDef[]){
+        {"lr", (getter)Optimizer_get_lr, (setter)Optimizer_set_lr,
+         "The learning rate of the next steps; may be set during a fit from its callback.", NULL},
+        {NULL, NULL, NULL, NULL, NULL},
+    },
 };
 
 /* ---- module ----------------------------------------------------------------------------------- */
 
-static PyObject *runtime_self_test(PyObject *module, PyObject *unused) {
-    return PyBool_FromLong(sgd_runtime_self_test());
-}
+static PyObject *runtime_self_test(PyObject *self, PyObject *args) { return PyBool_FromLong(sgd_runtime_self_test()); }
+static PyObject *max_threads(PyObject *self, PyObject *args) { return PyLong_FromLongLong(sgd_max_threads()); }
 
-static PyObject *get_thread_count(PyObject *module, PyObject *unused) {
+static PyObject *get_thread_count(PyObject *self, PyObject *args) {
     return PyLong_FromLongLong(sgd_get_thread_count());
 }
 
 /* The count is checked in Python (sgdswift.set_num_threads); here only that it is an int. */
-static PyObject *set_thread_count(PyObject *module, PyObject *args, PyObject *kwargs) {
+static PyObject *set_thread_count(PyObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"count", NULL};
     long long count;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "L:set_thread_count", keywords, &count)) return NULL;
@@ -664,22 +604,18 @@ static PyObject *set_thread_count(PyObject *module, PyObject *args, PyObject *kw
     Py_RETURN_NONE;
 }
 
-static PyObject *max_threads(PyObject *module, PyObject *unused) {
-    return PyLong_FromLongLong(sgd_max_threads());
-}
-
-static PyMethodDef module_methods[] = {
-    {"runtime_self_test", runtime_self_test, METH_NOARGS,
-     "runtime_self_test()\n--\n\nTrue when the statically linked Swift runtime finds protocol conformances."},
-    {"get_thread_count", get_thread_count, METH_NOARGS, "get_thread_count()\n--\n\nThreads sharing the core's work."},
-    {"set_thread_count", (PyCFunction)(void (*)(void))set_thread_count, METH_VARARGS | METH_KEYWORDS,
-     "set_thread_count(count)\n--\n\nThreads sharing the core's work (clamped to 1...max_threads())."},
-    {"max_threads", max_threads, METH_NOARGS, "max_threads()\n--\n\nThe largest thread count accepted."},
-    {NULL, NULL, 0, NULL},
-};
-
 static struct PyModuleDef module_definition = {
-    PyModuleDef_HEAD_INIT, "sgdswift._core", "The Swift training core of sgdswift.", -1, module_methods,
+    PyModuleDef_HEAD_INIT, "sgdswift._core", "The Swift training core of sgdswift.", -1,
+    (PyMethodDef[]){
+        {"runtime_self_test", runtime_self_test, METH_NOARGS,
+         "runtime_self_test()\n--\n\nTrue when the statically linked Swift runtime finds protocol conformances."},
+        {"get_thread_count", get_thread_count, METH_NOARGS,
+         "get_thread_count()\n--\n\nThreads sharing the core's work."},
+        {"set_thread_count", (PyCFunction)(void (*)(void))set_thread_count, METH_VARARGS | METH_KEYWORDS,
+         "set_thread_count(count)\n--\n\nThreads sharing the core's work (clamped to 1...max_threads())."},
+        {"max_threads", max_threads, METH_NOARGS, "max_threads()\n--\n\nThe largest thread count accepted."},
+        {NULL, NULL, 0, NULL},
+    },
 };
 
 PyMODINIT_FUNC PyInit__core(void) {
@@ -694,9 +630,8 @@ PyMODINIT_FUNC PyInit__core(void) {
     int failed = !fields || PyModule_AddObjectRef(module, "Network", (PyObject *)&NetworkType) < 0 ||
                  PyModule_AddObjectRef(module, "Optimizer", (PyObject *)&OptimizerType) < 0;
     for (Py_ssize_t i = 0; !failed && i < RECORD_FIELD_COUNT; i++) {
-        PyObject *name = PyUnicode_FromString(record_fields[i]);
-        failed = !name;
-        if (name) PyTuple_SET_ITEM(fields, i, name);
+        PyTuple_SET_ITEM(fields, i, PyUnicode_FromString(record_fields[i]));
+        failed = PyTuple_GET_ITEM(fields, i) == NULL;
     }
     failed = failed || PyModule_AddObjectRef(module, "RECORD_FIELDS", fields) < 0;
     for (size_t i = 0; !failed && i < sizeof constants / sizeof constants[0]; i++)
