@@ -23,7 +23,7 @@ _Static_assert(sizeof(sgd_epoch_record) == RECORD_FIELD_COUNT * sizeof(double),
 /* A Python object over a Swift object of the core: an Optimizer, or the head of a Network. */
 typedef struct {
     PyObject_HEAD
-    void *handle;         /* owned; NULL until __init__ succeeds */
+    void *handle;         /* owned; made with the object (tp_new), so never NULL */
     int dtype;            /* SGD_FLOAT32 or SGD_FLOAT64 */
     int calls;            /* core calls running on it (GIL released): one, or more nested in a fit's callback */
     unsigned long thread; /* the thread they run on */
@@ -40,13 +40,6 @@ static PyTypeObject NetworkType, OptimizerType;
 
 static const char *name_of(const CoreObject *self) { return Py_TYPE(self) == &NetworkType ? "network" : "optimizer"; }
 
-/* 0 once __init__ has made the Swift object behind `object`; else -1 with RuntimeError. */
-static int require_initialised(const CoreObject *object) {
-    if (object->handle) return 0;
-    PyErr_Format(PyExc_RuntimeError, "%s: not initialised", name_of(object));
-    return -1;
-}
-
 /* A tuple of the items of `object`: a snapshot that Python code run meanwhile (an item's __index__ or
  * buffer export) cannot change under our borrowed references. */
 static PyObject *item_tuple(PyObject *object, const char *message) {
@@ -56,8 +49,6 @@ static PyObject *item_tuple(PyObject *object, const char *message) {
     Py_DECREF(items);
     return tuple;
 }
-
-/* ---- buffers ---------------------------------------------------------------------------------- */
 
 /* What a call needs of one buffer argument, always C-contiguous; "the dtype" is the object's. */
 typedef enum {
@@ -146,8 +137,6 @@ static sgd_targets targets_of(const BufferRequest *request) {
 
 static int64_t value_count(const BufferRequest *request) { return request->view.len / request->view.itemsize; }
 
-/* ---- core calls ------------------------------------------------------------------------------- */
-
 /* One call into the core, from begin_call to end_call. */
 typedef struct {
     CoreObject *objects[2]; /* those it occupies, then NULL */
@@ -160,14 +149,11 @@ typedef struct {
 } CoreCall;
 
 /* Starts `call` on objects of element type `dtype`: acquires its buffers, occupies its objects and releases
- * the GIL. An object serves one call at a time once initialised; only the thread that runs a fit may call
+ * the GIL. An object serves one call at a time; only the thread that runs a fit may call
  * into the same objects again, from its progress callback (the core is paused there), and only reentrant
  * calls. A refused call releases its buffers, changes nothing and raises RuntimeError. The objects are
  * checked and occupied with no Python code run in between (a buffer export may run some). */
 static int begin_call(CoreCall *call, int dtype) {
-    for (int i = 0; i < 2 && call->objects[i]; i++) {
-        if (require_initialised(call->objects[i]) < 0) return -1;
-    }
     if (acquire_buffers(call->buffers, call->buffer_count, dtype) < 0) return -1;
     unsigned long thread = PyThread_get_thread_ident();
     for (int i = 0; i < 2 && call->objects[i]; i++) {
@@ -202,9 +188,8 @@ static int end_call(CoreCall *call, sgd_status status) {
     return -1;
 }
 
-/* ---- network type ----------------------------------------------------------------------------- */
-
-static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
+/* The Swift network is made before the Python object, so that no object exists without one. */
+static PyObject *Network_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"dtype", "sizes", "hidden", "output", "loss", "init", "seed", NULL};
     int dtype;
     PyObject *sizes_object;
@@ -212,13 +197,9 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     unsigned long long seed;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iOssssK:Network", keywords, &dtype, &sizes_object, &hidden,
                                      &output, &loss, &initializer, &seed))
-        return -1;
-    if (self->core.handle) {
-        PyErr_SetString(PyExc_RuntimeError, "network: already initialised");
-        return -1;
-    }
+        return NULL;
     PyObject *sizes = item_tuple(sizes_object, "sizes: expected a sequence of ints");
-    if (!sizes) return -1;
+    if (!sizes) return NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(sizes);
     int64_t *values = PyMem_New(int64_t, count + 1);
     if (!values) PyErr_NoMemory();
@@ -235,25 +216,27 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kwargs) {
         failed = end_call(&call, status) < 0;
     }
     PyMem_Free(values); /* only with the GIL held */
-    if (failed) return -1;
+    NetworkObject *self = failed ? NULL : (NetworkObject *)type->tp_alloc(type, 0);
+    if (!self) {
+        if (network) sgd_network_destroy(network);
+        return NULL;
+    }
     int64_t parameter_count = 0;
     sgd_network_parameters(network, &self->parameters, &parameter_count);
     self->core.handle = network;
     self->core.dtype = dtype;
     self->itemsize = dtype == SGD_FLOAT32 ? 4 : 8;
     self->parameter_count = (Py_ssize_t)parameter_count;
-    return 0;
+    return (PyObject *)self;
 }
 
 static void Network_dealloc(NetworkObject *self) {
-    if (self->core.handle) sgd_network_destroy(self->core.handle);
+    sgd_network_destroy(self->core.handle);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 /* The flat parameter vector θ = [W1, b1, W2, b2, ...], writable, shared with the core. */
 static int Network_getbuffer(NetworkObject *self, Py_buffer *view, int flags) {
-    view->obj = NULL; /* as the protocol asks of a failure */
-    if (require_initialised(&self->core) < 0) return -1;
     *view = (Py_buffer){.obj = Py_NewRef((PyObject *)self), .buf = self->parameters, .itemsize = self->itemsize,
                         .len = self->parameter_count * self->itemsize, .readonly = 0, .ndim = 1,
                         .format = (flags & PyBUF_FORMAT) ? (self->core.dtype == SGD_FLOAT32 ? "f" : "d") : NULL,
@@ -374,7 +357,7 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
 }
 
 static PyObject *Network_get_parameter_count(NetworkObject *self, void *closure) {
-    return require_initialised(&self->core) < 0 ? NULL : PyLong_FromSsize_t(self->parameter_count);
+    return PyLong_FromSsize_t(self->parameter_count);
 }
 
 static PyTypeObject NetworkType = {
@@ -384,8 +367,7 @@ static PyTypeObject NetworkType = {
               "A Swift-core network handle; use sgdswift.Network.",
     .tp_basicsize = sizeof(NetworkObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Network_init,
+    .tp_new = Network_new,
     .tp_dealloc = (destructor)Network_dealloc,
     .tp_as_buffer = &(PyBufferProcs){.bf_getbuffer = (getbufferproc)Network_getbuffer},
     .tp_methods = (PyMethodDef[]){
@@ -408,9 +390,7 @@ static PyTypeObject NetworkType = {
     },
 };
 
-/* ---- optimizer type --------------------------------------------------------------------------- */
-
-static int Optimizer_init(CoreObject *self, PyObject *args, PyObject *kwargs) {
+static PyObject *Optimizer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"dtype", "rule", "lr", "weight_decay", "momentum", "dampening", "nesterov", "alpha",
                                "eps", "beta1", "beta2", "amsgrad", "decoupled_weight_decay", NULL};
     int dtype;
@@ -420,23 +400,23 @@ static int Optimizer_init(CoreObject *self, PyObject *args, PyObject *kwargs) {
                                      &settings.dampening, &settings.nesterov, &settings.alpha, &settings.epsilon,
                                      &settings.beta1, &settings.beta2, &settings.amsgrad,
                                      &settings.decoupled_weight_decay))
-        return -1;
-    if (self->handle) {
-        PyErr_SetString(PyExc_RuntimeError, "optimizer: already initialised");
-        return -1;
-    }
+        return NULL;
     void *optimizer = NULL;
     CoreCall call = {0}; /* occupies nothing: only releases the GIL */
     begin_call(&call, dtype);
     sgd_status status = sgd_optimizer_create(dtype, settings, &optimizer, call.message, MESSAGE_CAPACITY);
-    if (end_call(&call, status) < 0) return -1;
+    CoreObject *self = end_call(&call, status) < 0 ? NULL : (CoreObject *)type->tp_alloc(type, 0);
+    if (!self) {
+        if (optimizer) sgd_optimizer_destroy(optimizer);
+        return NULL;
+    }
     self->handle = optimizer;
     self->dtype = dtype;
-    return 0;
+    return (PyObject *)self;
 }
 
 static void Optimizer_dealloc(CoreObject *self) {
-    if (self->handle) sgd_optimizer_destroy(self->handle);
+    sgd_optimizer_destroy(self->handle);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -502,7 +482,6 @@ static PyObject *Optimizer_reset(CoreObject *self, PyObject *args, PyObject *kwa
 }
 
 static PyObject *Optimizer_info(CoreObject *self, PyObject *unused) {
-    if (require_initialised(self) < 0) return NULL;
     int64_t count = 0, steps = 0, state_count = 0;
     sgd_optimizer_info(self->handle, &count, &steps, &state_count);
     return Py_BuildValue("(LLL)", (long long)count, (long long)steps, (long long)state_count);
@@ -534,7 +513,7 @@ static PyObject *Optimizer_restore(CoreObject *self, PyObject *args, PyObject *k
 }
 
 static PyObject *Optimizer_get_lr(CoreObject *self, void *closure) {
-    return require_initialised(self) < 0 ? NULL : PyFloat_FromDouble(sgd_optimizer_learning_rate(self->handle));
+    return PyFloat_FromDouble(sgd_optimizer_learning_rate(self->handle));
 }
 
 /* Also allowed during a fit with this optimizer, from the fit's own thread (its progress callback):
@@ -563,8 +542,7 @@ static PyTypeObject OptimizerType = {
               "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ...",
     .tp_basicsize = sizeof(CoreObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Optimizer_init,
+    .tp_new = Optimizer_new,
     .tp_dealloc = (destructor)Optimizer_dealloc,
     .tp_methods = (PyMethodDef[]){
         {"step", (PyCFunction)(void (*)(void))Optimizer_step, METH_VARARGS | METH_KEYWORDS,
@@ -585,8 +563,6 @@ static PyTypeObject OptimizerType = {
         {NULL, NULL, NULL, NULL, NULL},
     },
 };
-
-/* ---- module ----------------------------------------------------------------------------------- */
 
 static PyObject *runtime_self_test(PyObject *self, PyObject *args) { return PyBool_FromLong(sgd_runtime_self_test()); }
 static PyObject *max_threads(PyObject *self, PyObject *args) { return PyLong_FromLongLong(sgd_max_threads()); }

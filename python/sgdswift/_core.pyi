@@ -36,8 +36,8 @@ class Network:
     parameter vector [W1, b1, W2, b2, ...] of the dtype, each W_l (fan_in, fan_out) in C order,
     shared with the core for the network's lifetime."""
 
-    def __init__(self, dtype: int, sizes: Iterable[SupportsIndex], hidden: str, output: str, loss: str, init: str,
-                 seed: int) -> None: ...
+    def __new__(cls, dtype: int, sizes: Iterable[SupportsIndex], hidden: str, output: str, loss: str, init: str,
+                seed: int) -> Network: ...
     @property
     def parameter_count(self) -> int: ...
     if sys.version_info >= (3, 12):
@@ -63,9 +63,9 @@ class Network:
 class Optimizer:
     """An update rule (RULE_*) with its state for the parameters of one network or list of arrays."""
 
-    def __init__(self, dtype: int, rule: int, lr: float, weight_decay: float, momentum: float, dampening: float,
-                 nesterov: bool, alpha: float, eps: float, beta1: float, beta2: float, amsgrad: bool,
-                 decoupled_weight_decay: bool) -> None: ...
+    def __new__(cls, dtype: int, rule: int, lr: float, weight_decay: float, momentum: float, dampening: float,
+                nesterov: bool, alpha: float, eps: float, beta1: float, beta2: float, amsgrad: bool,
+                decoupled_weight_decay: bool) -> Optimizer: ...
     @property
     def lr(self) -> float:
         """The learning rate of the next steps: a finite number >= 0. May be set during a fit with this
