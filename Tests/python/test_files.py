@@ -74,6 +74,10 @@ def test_corrupted_and_foreign_files_raise_value_errors(tmp_path):
     np.savez(other, a=np.arange(3))
     with pytest.raises(ValueError, match="not a sgdswift model file"):
         sg.load(other)
+    single_array = tmp_path / "array.npy"
+    np.save(single_array, np.arange(3))
+    with pytest.raises(ValueError, match=r"array\.npy: not a sgdswift model file \(a single \.npy array"):
+        sg.load(single_array)
     with pytest.raises(FileNotFoundError):
         sg.load(tmp_path / "missing.npz")
 

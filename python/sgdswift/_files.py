@@ -88,6 +88,8 @@ def read_npz(path: PathLike, required: Sequence[str], optional: Sequence[str] = 
         raise
     except Exception as error:
         raise ValueError(f"{path}: not a sgdswift model file ({type(error).__name__}: {error})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # np.load reads a single .npy array as well
+        raise ValueError(f"{path}: not a sgdswift model file (a single .npy array, not an .npz archive)")
     with archive:
         try:
             keys = list(required) + (list(optional) if optional and optional[0] in archive.files else [])
