@@ -530,6 +530,21 @@ def test_bad_data_errors():
         sg.MLPRegressor(batch_size=500, max_iter=1).fit(X, y)
 
 
+def test_labels_of_mixed_kinds_are_a_value_error_naming_y_in_fit_partial_fit_and_score():
+    # scikit-learn sorts the labels, which raises a bare TypeError for a mix of str and bool
+    X, _ = classification()
+    mixed = np.array(["a", True, False] * (len(X) // 3), dtype=object)
+    message = r"y: expected labels of one kind \(all str or all numbers\), got a mix of \['bool', 'str'\]"
+    with pytest.raises(ValueError, match=message):
+        sg.MLPClassifier(max_iter=1).fit(X, mixed)
+    clf = sg.MLPClassifier(max_iter=1).fit(X, np.array(["a", "b", "c"] * (len(X) // 3)))
+    before = [w.copy() for w in clf.coefs_]
+    for call in (lambda: clf.partial_fit(X, mixed), lambda: clf.score(X, list(mixed))):
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert all(np.array_equal(a, b) for a, b in zip(before, clf.coefs_))  # the refused calls changed nothing
+
+
 # ---- scikit-learn stays optional -----------------------------------------------------------------------
 
 def run_python(code):

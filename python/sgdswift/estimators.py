@@ -80,6 +80,23 @@ def _require_targets(y: Any) -> None:
         raise ValueError("y: this estimator requires y to be passed, but the target y is None")
 
 
+def _require_one_label_kind(y: Any) -> None:
+    """scikit-learn sorts the labels: a mix such as ['a', True] is a TypeError there that does not name y."""
+    labels = y if isinstance(y, np.ndarray) else np.asarray(y, dtype=object)
+    if labels.dtype != object:
+        return
+    values = labels.ravel().tolist()
+    try:
+        distinct = set(values)
+    except TypeError:  # unhashable labels (nested lists): scikit-learn's own checks refuse them, naming y
+        return
+    try:
+        sorted(distinct)
+    except TypeError:
+        kinds = sorted({type(label).__name__ for label in values})
+        raise ValueError(f"y: expected labels of one kind (all str or all numbers), got a mix of {kinds}") from None
+
+
 def _network_to_bytes(network: Network) -> bytes:
     with tempfile.TemporaryDirectory(prefix="sgdswift-") as directory:
         path = os.path.join(directory, "network.npz")
@@ -565,6 +582,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
                         classes: Optional[np.ndarray] = None) -> tuple:
+        _require_one_label_kind(y)
         X, y = _validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -654,14 +672,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float:
         """Mean accuracy of predict(X) against the true labels y (scikit-learn's ClassifierMixin.score)."""
         _require_targets(y)
-        labels = np.asarray(y, dtype=object) if not isinstance(y, np.ndarray) else y
-        if labels.dtype == object:  # scikit-learn sorts the labels: a mix such as [True, None] is a TypeError there
-            kinds = {type(label).__name__ for label in labels.ravel().tolist()}
-            try:
-                sorted(set(labels.ravel().tolist()))
-            except TypeError:
-                raise ValueError(f"y: expected labels of one kind (all str or all numbers), got a mix of "
-                                 f"{sorted(kinds)}") from None
+        _require_one_label_kind(y)
         return super().score(X, y, sample_weight=sample_weight)
 
     def predict(self, X: ArrayLike) -> np.ndarray:

@@ -816,6 +816,9 @@ def fit_option_cases(draw) -> Case:
     kwargs = {"epochs": ("1", True), "verbose": ("0", True)}
     for name in chosen:
         kwargs[name] = pick(draw, FIT_OPTIONS[name])
+    schedule_code, schedule_valid = kwargs.get("schedule", ("None", True))
+    if schedule_code.startswith("lambda") and schedule_valid is False and kwargs["epochs"][0] == "0":
+        kwargs["schedule"] = (schedule_code, None)  # a callable's rates are only known once called: no epochs, no call
     invalid = [name for name, (_, valid) in kwargs.items() if valid is False]
     either = any(valid is None for _, valid in kwargs.values())
     uncertain = [name for name, (_, valid) in kwargs.items() if valid is not True]
@@ -1430,8 +1433,9 @@ def est_y_classifier(draw, rows: int) -> EstData:
         classes = LABEL_POOLS[pool][:pick(draw, [1, 2, 2, 3, 4])]
         n = rows if kind != "wrong_rows" else max(rows + pick(draw, [-1, 1, 3]), 0)
         picks = [classes[i] for i in rng.integers(0, len(classes), size=n)]
-        if kind == "mixed" and n:
-            picks[rng.integers(0, n)] = pick(draw, [7, "z", 1.5, None])
+        if kind == "mixed" and n:  # one label of another kind than the pool's (a str among numbers, ...)
+            picks[rng.integers(0, n)] = pick(draw, [other for other in (7, "z", 1.5, None)
+                                                    if type(other) is not type(classes[0])])
             array = np.array(picks, dtype=object)  # (as a list, NumPy would make strings of them all)
             return EstData(lit(array), ERROR, ("y",))
         array = np.array(picks, dtype=object if pool == "str" and pick(draw, (False, True)) else None)
