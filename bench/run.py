@@ -7,8 +7,10 @@ MLPClassifier (partial_fit), PyTorch on the CPU (nn.Sequential + torch.optim, th
 JAX (a jitted step per mini-batch, and the whole epoch jitted with lax.scan). A peer that is not
 installed is reported as missing. Each figure is the median of `--epochs` timed epochs after one
 warm-up epoch, data shuffled every epoch, float32 everywhere. The table also gives every peer's ratio
-to sgdswift, the achieved GFLOP/s (matrix-product work of forward and backward passes) and the
-machine's sgemm ceiling (NumPy float32 matmul 2048³). It is written to <out>.md and, with matplotlib,
+to sgdswift, the achieved GFLOP/s (matrix-product work of forward and backward passes) and its share of
+the machine's measured float32 FMA peak (bench/fma_peak.c, built with gcc: independent FMA chains on every
+thread, for each vector instruction set the CPU has; the share is of the widest), and the sgemm ceiling
+(NumPy float32 matmul 2048³). It is written to <out>.md and, with matplotlib,
 drawn to <out>.png.
 """
 from __future__ import annotations
@@ -273,6 +275,37 @@ def sgemm_ceiling(size=2048, repeats=5):
     return 2 * size ** 3 / best / 1e9
 
 
+ISAS = {"SSE2": 0, "AVX2": 1, "AVX-512": 2}  # the codes of bench/fma_peak.c
+
+
+def fma_peak(threads, seconds=0.3, repeats=5):
+    """The float32 peak of `threads` threads, measured by bench/fma_peak.c (built here with gcc -O3) for
+    every vector instruction set the CPU has: {name: GFLOP/s}, best of `repeats` runs of about `seconds`.
+    Empty when gcc is missing."""
+    import ctypes
+    import shutil
+
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        return {}
+    library = os.path.join(tempfile.mkdtemp(prefix="sgdswift-bench-"), "fma_peak.so")
+    subprocess.run([compiler, "-O3", "-shared", "-fPIC", "-pthread",
+                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "fma_peak.c"), "-o", library], check=True)
+    peak = ctypes.CDLL(library)
+    peak.fma_peak_run.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    peak.fma_peak_flops_per_iteration.restype = ctypes.c_long
+    results = {}
+    for name, isa in ISAS.items():
+        if not peak.fma_peak_supported(isa):
+            continue
+        iterations = 1 << 16
+        while _timed(lambda: peak.fma_peak_run(isa, threads, iterations)) < seconds / 4:
+            iterations *= 2
+        best = min(_timed(lambda: peak.fma_peak_run(isa, threads, iterations)) for _ in range(repeats))
+        results[name] = threads * iterations * peak.fma_peak_flops_per_iteration(isa) / best / 1e9
+    return results
+
+
 def _timed(function):
     start = time.perf_counter()
     function()
@@ -394,11 +427,13 @@ def machine():
     try:
         with open("/proc/cpuinfo") as info:
             lines = info.read().splitlines()
-        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-        flags = next(line.split(":", 1)[1].split() for line in lines if line.startswith("flags"))
+        def field(name):
+            return next(line.split(":", 1)[1].strip() for line in lines if line.split(":")[0].strip() == name)
+        cpu = f"{field('model name')} (family {field('cpu family')} model {field('model')})"
+        flags = field("flags").split()
     except (OSError, StopIteration):
         pass
-    vectors = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    vectors = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE2 only"
     kernels = os.environ.get("OPENBLAS_CORETYPE", "auto-detected")
     return (f"{cpu} ({vectors}), {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
             f"{platform.python_version()}, NumPy {np.__version__}, OpenBLAS kernels {kernels}, "
@@ -415,7 +450,14 @@ def main():
 
     (X, y), _ = load_mnist()
     ceiling = sgemm_ceiling()
-    print(f"machine: {machine()}\nsgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s", flush=True)
+    peaks = fma_peak(sg.get_num_threads())
+    widest = list(peaks)[-1] if peaks else None
+    peak = peaks[widest] if widest else None
+    peak_text = "FMA peak not measured (no C compiler)"
+    if peaks:
+        peak_text = ("FMA peak (float32, " + ", ".join(f"{isa} {value:.0f}" for isa, value in peaks.items())
+                     + f" GFLOP/s on {sg.get_num_threads()} threads; % of peak is of {widest})")
+    print(f"machine: {machine()}\nsgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s\n{peak_text}", flush=True)
     results = {}
     for name in args.configs:
         config = CONFIGS[name]
@@ -435,9 +477,9 @@ def main():
     print(f"threading: {threading}", flush=True)
     memory = {mode: peak_memory(mode) for mode in ("array", "memmap")}
 
-    lines = [f"Machine: {machine()}. sgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s.", "",
+    lines = [f"Machine: {machine()}. sgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s. {peak_text}.", "",
              f"One epoch of 60 000 MNIST images, float32, median of {args.epochs} after a warm-up.", "",
-             "| config | peer | s/epoch | peer ÷ sgdswift | GFLOP/s |", "|---|---|---|---|---|"]
+             "| config | peer | s/epoch | peer ÷ sgdswift | GFLOP/s | % of peak |", "|---|---|---|---|---|---|"]
     for name in args.configs:
         ours = results.get((name, "sgdswift"))
         for peer, _ in PEERS:
@@ -445,11 +487,12 @@ def main():
                 continue
             seconds = results[name, peer]
             if seconds is None:
-                lines.append(f"| {name} | {peer} | missing | | |")
+                lines.append(f"| {name} | {peer} | missing | | | |")
                 continue
             ratio = f"{seconds / ours:.2f}×" if ours else ""
             gflops = epoch_flops(CONFIGS[name][0], len(X)) / seconds / 1e9
-            lines.append(f"| {name} | {peer} | {seconds:.3f} | {ratio} | {gflops:.1f} |")
+            share = f"{100 * gflops / peak:.0f}%" if peak else ""
+            lines.append(f"| {name} | {peer} | {seconds:.3f} | {ratio} | {gflops:.1f} | {share} |")
     lines += ["", "Configurations: " + "; ".join(f"{name}: {DESCRIPTIONS[name]}" for name in args.configs) + ".",
               "scikit-learn has no quadratic cost: C1 uses its cross-entropy. JAX scan drops the last partial batch.",
               "", "predict on 60 000 images, 784-1024-1024-10: "
