@@ -30,7 +30,6 @@
 #include <omp.h>
 #define ENGINE_NAME "onednn"
 #elif defined(ENGINE_PEAK)
-#include <immintrin.h>
 #define ENGINE_NAME "peak"
 #else
 #error "define one ENGINE_xxx"
@@ -48,64 +47,32 @@ __attribute__((unused)) static int cmp_double(const void *a, const void *b) {
 }
 
 #if defined(ENGINE_PEAK)
-/* float32 peak: the project's own kernel (bench/fma_peak.c, linked in). */
+/* Peaks: the project's own kernels (bench/fma_peak.c, linked in). */
 long fma_peak_flops_per_iteration(int isa);
 int fma_peak_run(int isa, int threads, long iterations);
 
-/* float64 peak, same method as fma_peak.c (12 independent FMA chains hide the FMA latency),
- * on 8-lane double vectors; returns a sum so the loop is kept. */
-#define CHAINS 12
-__attribute__((target("avx512f"))) static double chains_f64(long iterations) {
-    __m512d acc[CHAINS], m = _mm512_set1_pd(0.999999), a = _mm512_set1_pd(1e-6);
-    for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_set1_pd((double)c);
-    for (long i = 0; i < iterations; i++) {
-#pragma GCC unroll 12
-        for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_fmadd_pd(acc[c], m, a);
+/* GFLOP/s of fma_peak.c's `kernel` on `threads` threads: best of 5 (the clock may ramp up in the first). */
+static double best_gflops(int kernel, int threads, long iterations) {
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        double t = now();
+        if (fma_peak_run(kernel, threads, iterations) != 0) break;
+        t = now() - t;
+        double g = (double)fma_peak_flops_per_iteration(kernel) * iterations * threads / t * 1e-9;
+        if (g > best) best = g;
     }
-    double sum = 0;
-    for (int c = 0; c < CHAINS; c++) sum += _mm512_reduce_add_pd(acc[c]);
-    return sum;
-}
-#include <pthread.h>
-static long f64_iterations;
-static void *f64_thread(void *out) {
-    *(double *)out = chains_f64(f64_iterations);
-    return NULL;
-}
-static double f64_run(int threads, long iterations) { /* GFLOP/s */
-    pthread_t id;
-    double sink[2];
-    f64_iterations = iterations;
-    double t = now();
-    if (threads == 2) pthread_create(&id, NULL, f64_thread, &sink[1]);
-    f64_thread(&sink[0]);
-    if (threads == 2) pthread_join(id, NULL);
-    t = now() - t;
-    if (sink[0] == 12345.678) puts(""); /* keeps the result alive */
-    return 2.0 * 8 * CHAINS * iterations * threads / t * 1e-9;
+    return best;
 }
 
 int main(void) {
-    const long iters = 50000000; /* ~0.2 s per run at ~3 GHz */
-    for (int threads = 1; threads <= 2; threads++) {
-        for (int isa = 1; isa <= 2; isa++) {
-            double best = 0;
-            for (int r = 0; r < 5; r++) { /* best of 5: the clock may ramp up in the first */
-                double t = now();
-                if (fma_peak_run(isa, threads, iters) != 0) break;
-                t = now() - t;
-                double g = (double)fma_peak_flops_per_iteration(isa) * iters * threads / t * 1e-9;
-                if (g > best) best = g;
-            }
-            printf("peak\tf32\t%s\t%d\t%.1f\n", isa == 2 ? "avx512" : "avx2", threads, best);
-        }
-        double best = 0;
-        for (int r = 0; r < 5; r++) {
-            double g = f64_run(threads, iters);
-            if (g > best) best = g;
-        }
-        printf("peak\tf64\tavx512\t%d\t%.1f\n", threads, best);
-    }
+    /* fma_peak.c's kernel codes: 1 float32 AVX2, 2 float32 AVX-512, 3 float64 AVX-512 */
+    static const struct { int kernel; const char *dtype, *isa; } kernels[] = {
+        {1, "f32", "avx2"}, {2, "f32", "avx512"}, {3, "f64", "avx512"}};
+    const long iterations = 50000000; /* ~0.2 s per run at ~3 GHz */
+    for (int threads = 1; threads <= 2; threads++)
+        for (int i = 0; i < 3; i++)
+            printf("peak\t%s\t%s\t%d\t%.1f\n", kernels[i].dtype, kernels[i].isa, threads,
+                   best_gflops(kernels[i].kernel, threads, iterations));
     return 0;
 }
 #else

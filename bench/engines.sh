@@ -135,8 +135,8 @@ md = ["# Matrix engines for sgdswift's products: measured", "",
       "that script on the machine described here; rerun it to refresh this file.", "",
       "## Machine", "", f"- CPU: {cpu}; {os.cpu_count()} logical CPUs seen{hyper}.",
       f"- Caches (lscpu): {caches}.", f"- ISA flags present: {isa}.",
-      "- FMA peak, measured with `bench/fma_peak.c` (float32: 12 independent FMA chains per thread) and the "
-      "same method on 8-lane doubles in `engines.c` (float64); best of 5 runs of 5·10⁷ iterations:", "",
+      "- FMA peak, measured with `bench/fma_peak.c` (12 independent FMA chains per thread, on float32 and, "
+      "for float64, on AVX-512 doubles); best of 5 runs of 5·10⁷ iterations:", "",
       "| dtype | ISA | threads | GFLOP/s |", "| --- | --- | --- | --- |", *peak_lines, "",
       "The percentages in the tables are of the AVX-512 peak of the same dtype and thread count.", "",
       "## Libraries", "", "```", versions.strip(), f"scipy-openblas32 (PyPI) {scipy_ver}", "```", "",
