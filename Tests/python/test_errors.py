@@ -90,6 +90,19 @@ def test_bad_data(case):
     np.testing.assert_array_equal(net.parameters, before)  # a rejected call changes nothing
 
 
+def test_a_fit_refused_for_its_schedule_changes_nothing():
+    """A schedule whose first rate is not a rate refuses the fit before it touches the network: later
+    training is the same as if the refused call had never been made (same shuffling stream)."""
+    refused, untouched = network(), network()
+    optimizer = sg.SGD(lr=0.1)
+    with pytest.raises(ValueError, match="schedule: expected a finite learning rate ≥ 0 for epoch 0, got None"):
+        refused.fit(X, y, epochs=2, optimizer=optimizer, schedule=lambda epoch: None, verbose=0)
+    assert refused.optimizer is None and optimizer.steps == 0 and refused.history is None
+    refused.fit(X, y, epochs=2, lr=0.1, verbose=0)
+    untouched.fit(X, y, epochs=2, lr=0.1, verbose=0)
+    np.testing.assert_array_equal(refused.parameters, untouched.parameters)
+
+
 def test_interpreter_survives_every_bad_input():
     """The whole battery in a fresh interpreter: a crash (a Swift trap is SIGILL) would show as its exit code."""
     script = (

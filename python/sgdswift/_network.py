@@ -292,6 +292,8 @@ class Network:
         display = [progress_bar or EpochPrinter(epochs)] if verbose else []
         events = CallbackList(callbacks, first=display + ([schedule] if hasattr(schedule, "on_epoch_end") else []))
         own_rate = optimizer.lr
+        # Epoch 0's rate before anything changes: a schedule that gives a bad one refuses the call.
+        first_rate = epoch_rate(schedule, 0, own_rate) if schedule is not None and epochs else None
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
         records = np.full((epochs, len(RECORD_FIELDS)), np.nan)
         gradient_norms = np.full((epochs, len(self._sizes) - 1), np.nan)
@@ -312,8 +314,8 @@ class Network:
         self._fits = min(self._fits + 1, INT64_MAX)  # saturates: the count is saved as int64
         self.optimizer = optimizer
         events.on_train_begin(self)
-        if schedule is not None and epochs:
-            optimizer.lr = epoch_rate(schedule, 0, own_rate)
+        if first_rate is not None:
+            optimizer.lr = first_rate
         try:
             _, divergence = self._core.fit(
                 optimizer=core_optimizer, X=X, Y=Y, validation_X=validation_X, validation_Y=validation_Y,
