@@ -2,8 +2,9 @@
 
 `swift build` makes the static library SGDSwift (core + @_cdecl exports); the extension links it with
 the Swift runtime's static libraries and swiftrt.o (without which protocol conformances are not
-registered), so the resulting .so needs nothing from the Swift toolchain at run time: only
-libopenblas.so.0 from the system.
+registered), so the resulting .so needs nothing from the Swift toolchain at run time (nor OpenBLAS, when
+its static archive is there). Nothing is compiled for the building CPU: the elementwise kernels are built
+for three instruction sets and chosen at run time (Package.swift).
 """
 import os
 import platform
@@ -39,30 +40,18 @@ def static_stdlib_flags(lnk: Path) -> list[str]:
     return flags
 
 
-def target_cpu_flags() -> list[str]:
-    """Vector instructions for the core's elementwise loops (optimizer updates, activations): AVX2 and FMA
-    when the building CPU has them (the baseline x86-64 target leaves square roots and divisions
-    scalar). The package is built on the machine that runs it; SGDSWIFT_PORTABLE=1 builds for any
-    x86-64."""
-    if platform.machine() != "x86_64" or os.environ.get("SGDSWIFT_PORTABLE") == "1":
-        return []
-    try:
-        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
-    except (OSError, StopIteration):
-        return []
-    return ["-Xswiftc", "-target-cpu", "-Xswiftc", "haswell"] if {"avx2", "fma"} <= set(flags.split()) else []
-
-
 def openblas_flags() -> list[str]:
     """OpenBLAS linked statically when its archive is there (Debian's libopenblas-dev ships it): the
     extension then has its own OpenBLAS, whose thread setting (the core runs it single-threaded and
     splits the work itself) cannot reach a NumPy that links the system's libopenblas.so.0, as
-    Debian's python3-numpy does. Its symbols stay private (--exclude-libs ALL)."""
+    Debian's python3-numpy does. Its symbols stay private (--exclude-libs ALL), and so do its settings:
+    with --wrap=getenv it reads the environment through python/sgdswift/_engine.c, which keeps NumPy's
+    OPENBLAS_* variables from it and names the kernels of the instruction set sgdswift selected."""
     libdir = subprocess.run(["pkg-config", "--variable=libdir", "openblas"], check=True, capture_output=True,
                             text=True).stdout.strip()
     archive = Path(libdir) / "libopenblas.a"
     if archive.is_file():
-        return [str(archive), "-lpthread", "-lm"]
+        return [str(archive), "-Wl,--wrap=getenv", "-lpthread", "-lm"]
     return subprocess.run(["pkg-config", "--libs", "openblas"], check=True, capture_output=True,
                           text=True).stdout.split()
 
@@ -78,7 +67,7 @@ class BuildSwiftExtension(build_ext):
         # SwiftPM adds members to an existing archive but never removes them: the object of a deleted or
         # renamed Swift file would stay in it and clash with its successor at link time.
         archive.unlink(missing_ok=True)
-        subprocess.run(build + target_cpu_flags() + ["--product", "SGDSwift"], check=True)
+        subprocess.run(build + ["--product", "SGDSwift"], check=True)
         static = toolchain / "lib" / "swift_static" / "linux"
         autolink = subprocess.run([str(toolchain / "bin" / "swift-autolink-extract"), str(archive), "-o", "-"],
                                   check=True, capture_output=True, text=True).stdout.split()
@@ -96,8 +85,8 @@ setup(
     ext_modules=[
         Extension(
             "sgdswift._core",
-            sources=["python/sgdswift/_core.c"],
-            include_dirs=["Sources/CSGDSwift/include"],
+            sources=["python/sgdswift/_core.c", "python/sgdswift/_engine.c"],
+            include_dirs=["Sources/CSGDSwift/include", "Sources/CInstructionSet/include"],
             extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter"],
         )
     ],

@@ -46,4 +46,12 @@ private func checkExportsMatchHeader() {
     requireSameType(&h18, &e18)
     var h19 = sgd_optimizer_learning_rate, e19 = exportOptimizerLearningRate
     requireSameType(&h19, &e19)
+    var h20 = sgd_instruction_set, e20 = exportInstructionSet
+    requireSameType(&h20, &e20)
+    var h21 = sgd_detected_instruction_set, e21 = exportDetectedInstructionSet
+    requireSameType(&h21, &e21)
+    var h22 = sgd_matrix_engine, e22 = exportMatrixEngine
+    requireSameType(&h22, &e22)
+    var h23 = sgd_matrix_kernels, e23 = exportMatrixKernels
+    requireSameType(&h23, &e23)
 }

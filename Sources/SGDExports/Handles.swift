@@ -79,15 +79,19 @@ extension sgd_targets {
     }
 }
 
+/// Writes `text` into `out`, truncated to `capacity` bytes with its NUL.
+func writeText(_ text: String, into out: UnsafeMutablePointer<CChar>, capacity: Int64) {
+    let bytes = Array(text.utf8.prefix(max(Int(capacity) - 1, 0)))
+    for (i, byte) in bytes.enumerated() { out[i] = CChar(bitPattern: byte) }
+    if capacity > 0 { out[bytes.count] = 0 }
+}
+
 /// Writes `error`'s description into `message` (truncated to `capacity` bytes with its NUL) and
 /// returns `status`, or the status the error stands for.
 func report(
     _ error: Error, _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64, status: sgd_status? = nil
 ) -> sgd_status {
-    let text = (error as? CoreError)?.description ?? "\(error)"
-    let bytes = Array(text.utf8.prefix(max(Int(capacity) - 1, 0)))
-    for (i, byte) in bytes.enumerated() { message[i] = CChar(bitPattern: byte) }
-    if capacity > 0 { message[bytes.count] = 0 }
+    writeText((error as? CoreError)?.description ?? "\(error)", into: message, capacity: capacity)
     if let status { return status }
     if case .outOfMemory = error as? CoreError { return SGD_OUT_OF_MEMORY }
     return SGD_INVALID_ARGUMENT

@@ -21,8 +21,18 @@ final class NumericsTests: XCTestCase {
         return result
     }
 
+    /// Every length of 1, 3, 7, 17, 255, 257 in every role (m, k, n): odd sizes leave partial vector
+    /// blocks in every loop of the engine's kernels.
+    static let oddShapes = [(1, 1, 1), (3, 7, 17), (17, 3, 7), (7, 17, 3), (255, 17, 257), (257, 255, 3), (1, 257, 255),
+                            (255, 1, 17)]
+
     private func checkProducts<T: Scalar>(_: T.Type, tolerance: Double) throws {
-        let (m, k, n) = (3, 5, 7)
+        for (m, k, n) in Self.oddShapes {
+            try checkProducts(T.self, m: m, k: k, n: n, tolerance: tolerance)
+        }
+    }
+
+    private func checkProducts<T: Scalar>(_: T.Type, m: Int, k: Int, n: Int, tolerance: Double) throws {
         for transposeA in [false, true] {
             for transposeB in [false, true] {
                 for accumulate in [false, true] {
@@ -41,8 +51,8 @@ final class NumericsTests: XCTestCase {
                                                 b.map(Double.init), bShape.0, bShape.1, transposeB: transposeB,
                                                 c: accumulate ? c.map(Double.init) : [Double](repeating: 0, count: m * n))
                     for i in 0..<(m * n) {
-                        assertClose(Double(cMatrix.base[i]), expected[i], relative: tolerance, absolute: tolerance,
-                                    "\(T.self) transposeA \(transposeA) transposeB \(transposeB) add \(accumulate) at \(i)")
+                        assertClose(Double(cMatrix.base[i]), expected[i], relative: tolerance,
+                                    absolute: tolerance * Double(k), "\(T.self) \(m)×\(k)×\(n) transposeA \(transposeA) transposeB \(transposeB) add \(accumulate) at \(i)")
                     }
                 }
             }
@@ -120,28 +130,5 @@ final class NumericsTests: XCTestCase {
         random.shuffle(indices.buffer)
         XCTAssertEqual(Array(indices.buffer).sorted(), Array(0..<1000))
         XCTAssertNotEqual(Array(indices.buffer), Array(0..<1000))
-    }
-
-    // MARK: Finite checks
-
-    func testFiniteChecksFindTheFirstNaNOrInfinityAndTheExtremes() throws {
-        // Lengths around the 8- and 16-lane blocks, so that the vector loops and their tails both count.
-        for count in [1, 7, 8, 15, 16, 17, 33, 100] {
-            let values: [Double] = randomValues(count, seed: UInt64(count))
-            let finite = try buffer(values)
-            XCTAssertTrue(allFinite(finite.base, count: count))
-            XCTAssertNil(firstNonFinite(finite.base, count: count))
-            let (smallest, largest) = extremes(finite.base, count: count)
-            XCTAssertEqual(smallest, values.min())
-            XCTAssertEqual(largest, values.max())
-            for (position, bad) in [(0, Double.nan), (count / 2, .infinity), (count - 1, -.infinity)] {
-                var spoiled = values
-                spoiled[position] = bad
-                let copy = try buffer(spoiled)
-                XCTAssertFalse(allFinite(copy.base, count: count), "count \(count) at \(position)")
-                XCTAssertEqual(firstNonFinite(copy.base, count: count), position, "count \(count)")
-            }
-        }
-        XCTAssertTrue(extremes(try buffer([5.0]).base, count: 0) == (0, 0), "(0, 0) for no values")
     }
 }

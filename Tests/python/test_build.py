@@ -25,22 +25,6 @@ def test_import_from_another_directory_with_a_bare_environment(tmp_path):
     assert result.stdout.strip() == "(1, 1)"
 
 
-def test_openblas_kernel_choice_respects_the_user(tmp_path):
-    """AVX-512 kernels on AMD CPUs that have AVX-512 (OpenBLAS 0.3.21 would use AVX2 there), unless the
-    user chose a core type."""
-    with open("/proc/cpuinfo") as cpuinfo:
-        info = cpuinfo.read(1 << 16)
-    flags = next(line for line in info.splitlines() if line.startswith("flags")).split()
-    amd_avx512 = "AuthenticAMD" in info and {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= set(flags)
-    code = "import os, sgdswift; print(os.environ.get('OPENBLAS_CORETYPE'))"
-    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
-    chosen = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert chosen.stdout.strip() == ("SkylakeX" if amd_avx512 else "None")
-    kept = subprocess.run([sys.executable, "-c", code], env={**env, "OPENBLAS_CORETYPE": "Zen"}, capture_output=True,
-                          text=True, check=True)
-    assert kept.stdout.strip() == "Zen"
-
-
 def test_the_cores_openblas_settings_do_not_reach_the_systems_openblas():
     """The core runs OpenBLAS single-threaded; a NumPy linked to the system's libopenblas.so.0 (Debian's
     python3-numpy) must keep its own thread count. Checked on that library, loaded by ctypes, in a

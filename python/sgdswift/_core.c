@@ -580,6 +580,23 @@ static PyObject *set_thread_count(PyObject *self, PyObject *args, PyObject *kwar
     Py_RETURN_NONE;
 }
 
+/* What the core chose at start-up (sgdswift.h's configuration texts), as a dict of str. */
+static PyObject *configuration(PyObject *self, PyObject *unused) {
+    static const struct { const char *key; void (*read)(char *, int64_t); } entries[] = {
+        {"instruction_set", sgd_instruction_set}, {"detected_instruction_set", sgd_detected_instruction_set},
+        {"matrix_engine", sgd_matrix_engine}, {"matrix_kernels", sgd_matrix_kernels},
+    };
+    PyObject *result = PyDict_New();
+    for (size_t i = 0; result && i < sizeof entries / sizeof entries[0]; i++) {
+        char text[256];
+        entries[i].read(text, sizeof text);
+        PyObject *value = PyUnicode_FromString(text);
+        if (!value || PyDict_SetItemString(result, entries[i].key, value) < 0) Py_CLEAR(result);
+        Py_XDECREF(value);
+    }
+    return result;
+}
+
 static struct PyModuleDef module_definition = {
     PyModuleDef_HEAD_INIT, "sgdswift._core", "The Swift training core of sgdswift.", -1,
     (PyMethodDef[]){
@@ -590,6 +607,8 @@ static struct PyModuleDef module_definition = {
         {"set_thread_count", (PyCFunction)(void (*)(void))set_thread_count, METH_VARARGS | METH_KEYWORDS,
          "set_thread_count(count)\n--\n\nThreads sharing the core's work (clamped to 1...max_threads())."},
         {"max_threads", max_threads, METH_NOARGS, "max_threads()\n--\n\nThe largest thread count accepted."},
+        {"configuration", configuration, METH_NOARGS,
+         "configuration()\n--\n\nThe instruction sets (in use, detected) and the matrix engine (build, kernels)."},
         {NULL, NULL, 0, NULL},
     },
 };

@@ -92,3 +92,5 @@ def set_thread_count(count: int) -> None:
     """Sets the thread count, clamped to 1...max_threads()."""
 def max_threads() -> int:
     """The largest thread count accepted."""
+def configuration() -> dict[str, str]:
+    """The instruction sets (in use, detected) and the matrix engine (build, kernels)."""

@@ -17,6 +17,8 @@ public final class Network<T: Scalar> {
     public let loss: Loss
     public let parameters: Buffer<T>
     let layers: [Layer]
+    /// The elementwise kernels of the instruction set in use, looked up once.
+    let kernels = ElementwiseKernels<T>.selected
 
     /// The largest layer width and parameter count accepted: every dimension must fit BLAS's 32-bit ints.
     public static var maximumCount: Int { Int(Int32.max) }

@@ -10,6 +10,7 @@ public final class Optimizer<T: Scalar> {
     /// The state, slot-major: slot s of parameter i is state[s·count + i].
     public private(set) var state: Buffer<T>
     public private(set) var count: Int
+    private let kernels = ElementwiseKernels<T>.selected
 
     public init(rule: UpdateRule, learningRate: Double, weightDecay: Double) throws {
         try rule.validate()
@@ -94,6 +95,6 @@ public final class Optimizer<T: Scalar> {
         let operands = UpdateOperands(theta: theta, gradient: gradient, next: next, count: n, scale: s, penalty: kappa,
                                       state: state.base + offset, slotStride: count, learningRate: learningRate,
                                       step: steps)
-        rule.apply(operands, weightDecay: T(weightDecay))
+        kernels.update(rule, operands, T(weightDecay))
     }
 }

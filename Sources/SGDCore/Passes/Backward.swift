@@ -9,7 +9,7 @@
 extension Network {
     /// Writes ∇θ C into `gradient`, or adds it when `accumulate` (later chunks of a mini-batch).
     func backward(_ x: Matrix<T>, _ workspace: Workspace<T>, into gradient: UnsafeMutablePointer<T>, accumulate: Bool) {
-        let m = x.rows
+        let m = x.rows, kernels = self.kernels
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[l]
             let delta = workspace.delta(l, rows: m)
@@ -31,7 +31,8 @@ extension Network {
             if l > 0 {
                 let previous = workspace.delta(l - 1, rows: m), activation = layers[l - 1].activation
                 jobs.append(PhaseJob("δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1})", tiles: inputTiles) { inputs in
-                    previousDelta(previous.columns(inputs), delta, w.rows(inputs), activation, a: input.columns(inputs))
+                    previousDelta(previous.columns(inputs), delta, w.rows(inputs), activation, a: input.columns(inputs),
+                                  kernels)
                 })
             }
             WorkerPool.shared.run(jobs)
@@ -57,7 +58,7 @@ func biasGradient<T: Scalar>(_ block: UnsafeMutablePointer<T>, _ delta: Matrix<T
 /// σ' is taken from a_{l−1} (see `Activation.backpropagate`).
 @inline(__always)
 func previousDelta<T: Scalar>(_ block: Matrix<T>, _ delta: Matrix<T>, _ w: Matrix<T>, _ activation: Activation,
-                              a: Matrix<T>) {
+                              a: Matrix<T>, _ kernels: ElementwiseKernels<T>) {
     block.assignProduct(delta, w, transposeB: true)
-    activation.backpropagate(block, a: a)
+    activation.backpropagate(block, a: a, kernels)
 }

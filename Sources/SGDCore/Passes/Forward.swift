@@ -21,7 +21,7 @@ extension Network {
     /// a_l of a hidden layer, in tiles of its units (columns), each tile's product, bias and
     /// activation done while it is in cache; z_l is overwritten by a_l (backpropagation needs only a).
     private func hiddenLayer(_ l: Int, input: Matrix<T>, _ workspace: Workspace<T>) -> Matrix<T> {
-        let layer = layers[l], m = input.rows
+        let layer = layers[l], m = input.rows, kernels = self.kernels
         let a = workspace.activation(l, rows: m)
         let w = layer.weights(in: workspace.theta), b = layer.biases(in: workspace.theta)
         let tiles = Tiling(extent: layer.fanOut, workPerUnit: m * layer.fanIn,
@@ -29,7 +29,7 @@ extension Network {
         WorkerPool.shared.run(tiles) { _, units in
             let z = a.columns(units)
             weightedInput(z, input, w.columns(units), bias: b + units.lowerBound)  // z_l = a_{l−1}W_l + b_l
-            layer.activation.apply(z, into: z)                                     // a_l = σ(z_l)
+            layer.activation.apply(z, into: z, kernels)                                   // a_l = σ(z_l)
         }
         return a
     }
@@ -38,14 +38,14 @@ extension Network {
     /// and computes their δ_L while they are in cache.
     private func outputLayer(input: Matrix<T>, _ workspace: Workspace<T>, targets: TargetRows<T>?,
                              deltaScale: T?) -> Matrix<T> {
-        let last = layers.count - 1, layer = layers[last], m = input.rows
+        let last = layers.count - 1, layer = layers[last], m = input.rows, kernels = self.kernels
         let z = workspace.outputLogits(rows: m), a = workspace.activation(last, rows: m)
         let w = layer.weights(in: workspace.theta), b = layer.biases(in: workspace.theta)
         let tiles = Tiling(extent: m, workPerUnit: layer.fanIn * layer.fanOut, minimumWork: Self.minimumProductTile)
         WorkerPool.shared.run(tiles) { t, rows in
             let zRows = z.rows(rows), aRows = a.rows(rows)
             weightedInput(zRows, input.rows(rows), w, bias: b)  // z_L = a_{L−1}W_L + b_L
-            layer.activation.apply(zRows, into: aRows)          // a_L = σ(z_L)
+            layer.activation.apply(zRows, into: aRows, kernels)        // a_L = σ(z_L)
             guard let targets else { return }
             let y = targets.rows(rows)
             workspace.lossPartials.base[t] = loss.total(z: zRows, a: aRows, targets: y)  // Σℓ
@@ -66,7 +66,7 @@ extension Network {
     /// other losses ∂(scale·Σℓ)/∂a ⊙ σ'(z_L).
     func outputDelta(_ delta: Matrix<T>, a: Matrix<T>, targets y: TargetRows<T>, scale: T) {
         loss.gradient(a: a, targets: y, scale: scale, into: delta)
-        if !loss.isFusedWithOutput { output.backpropagate(delta, a: a) }
+        if !loss.isFusedWithOutput { output.backpropagate(delta, a: a, kernels) }
     }
 
     /// Rows whose predicted class is their target class (0 when the outputs are not classes).

@@ -21,7 +21,7 @@ extension Network {
             try require(values.columns == outputCount,
                         "\(targetName): expected \(outputCount) columns (the network's outputs), got \(values.columns)")
             try requireFinite(values, targetName)
-            let (smallest, largest) = extremes(values.base, count: values.count)
+            let (smallest, largest) = kernels.extremes(values.base, values.count)
             if loss == .binaryCrossEntropy, smallest < 0 || largest > 1 {
                 let i = (0..<values.count).first { !(0...1).contains(values.base[$0]) }!
                 throw CoreError.invalidArgument(
@@ -37,7 +37,7 @@ extension Network {
 
     /// Throws, naming the first NaN or infinity of m (a C-contiguous matrix) and where it is.
     private func requireFinite(_ m: Matrix<T>, _ name: String) throws {
-        guard let i = firstNonFinite(m.base, count: m.count) else { return }
+        guard let i = firstNonFinite(m.base, count: m.count, kernels) else { return }
         throw CoreError.invalidArgument(
             "\(name): contains \(m.base[i].isNaN ? "NaN" : "infinity") at row \(i / m.columns), column \(i % m.columns)")
     }

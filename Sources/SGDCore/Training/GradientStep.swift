@@ -9,6 +9,7 @@
 /// tile order, so that the result does not depend on the thread count. Sized once per fit.
 final class GradientStep<T: Scalar> {
     private let layers: [Layer]
+    private let kernels: ElementwiseKernels<T>
     private let tiles: Tiling
     private let penalty: Double
     private let clipNorm: Double, normalize: Bool
@@ -21,6 +22,7 @@ final class GradientStep<T: Scalar> {
 
     init(_ network: Network<T>, options: TrainingOptions, rows: Int) throws {
         layers = network.layers
+        kernels = network.kernels
         tiles = Tiling(extent: network.parameters.count, workPerUnit: 1, minimumWork: Network<T>.minimumElementwiseTile,
                        granule: 16)
         penalty = options.l2 / Double(rows)
@@ -94,7 +96,7 @@ final class GradientStep<T: Scalar> {
                 optimizer.update(theta + offset, gradient: gradient + offset, into: next + offset, offset: offset,
                                  count: n, gradientScale: s, penalty: isWeights ? kappa : 0)
             }
-            finiteTiles.base[t] = allFinite(next + tile.lowerBound, count: tile.count)
+            finiteTiles.base[t] = kernels.allFinite(next + tile.lowerBound, tile.count)
         }
     }
 

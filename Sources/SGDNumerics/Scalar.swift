@@ -9,7 +9,8 @@ import Darwin
 /// The floating-point types the core trains in: Float and Double, each with its libm functions and
 /// its BLAS matrix product. The core's public entry points carry `@_specialize(exported: true, …)` for
 /// both, so that callers in other modules (the C exports) run specialised code: unspecialised
-/// generic arithmetic made an MNIST epoch 7× slower. SIMDScalar (which brings Codable) lets the
+/// generic arithmetic made an MNIST epoch 7× slower. (For the same reason the elementwise kernels are
+/// reached through tables of concrete Float and Double functions, `ElementwiseKernels`.) SIMDScalar (which brings Codable) lets the
 /// whole-array checks use explicit vector lanes.
 public protocol Scalar: BinaryFloatingPoint, SIMDScalar, Codable where RawSignificand: FixedWidthInteger {
     static func exp(_ x: Self) -> Self
@@ -30,8 +31,8 @@ public protocol Scalar: BinaryFloatingPoint, SIMDScalar, Codable where RawSignif
 // On Linux `squareRoot()` becomes a call to libm's sqrtf/sqrt (which may set errno), and a loop with
 // such a call stays scalar: Adam's update ran 15× slower. LLVM's own intrinsic is the same IEEE
 // operation without errno, so loops over it compile to vector square roots.
-@_silgen_name("llvm.sqrt.f32") private func vectorisableSquareRoot(_ x: Float) -> Float
-@_silgen_name("llvm.sqrt.f64") private func vectorisableSquareRoot(_ x: Double) -> Double
+@usableFromInline @_silgen_name("llvm.sqrt.f32") func vectorisableSquareRoot(_ x: Float) -> Float
+@usableFromInline @_silgen_name("llvm.sqrt.f64") func vectorisableSquareRoot(_ x: Double) -> Double
 
 @inline(__always)
 private func cblasTranspose(_ transpose: Bool) -> CBLAS_TRANSPOSE {
@@ -39,10 +40,10 @@ private func cblasTranspose(_ transpose: Bool) -> CBLAS_TRANSPOSE {
 }
 
 extension Float: Scalar {
-    @inline(__always) public static func exp(_ x: Float) -> Float { expf(x) }
-    @inline(__always) public static func log1p(_ x: Float) -> Float { log1pf(x) }
-    @inline(__always) public static func log(_ x: Float) -> Float { logf(x) }
-    @inline(__always) public static func tanh(_ x: Float) -> Float { tanhf(x) }
+    @inlinable @inline(__always) public static func exp(_ x: Float) -> Float { expf(x) }
+    @inlinable @inline(__always) public static func log1p(_ x: Float) -> Float { log1pf(x) }
+    @inlinable @inline(__always) public static func log(_ x: Float) -> Float { logf(x) }
+    @inlinable @inline(__always) public static func tanh(_ x: Float) -> Float { tanhf(x) }
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -53,17 +54,17 @@ extension Float: Scalar {
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
             beta, c, blasint(ldc))
     }
-    @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+    @inlinable @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
         cblas_sdot(blasint(count), x, 1, y, 1)
     }
-    @inline(__always) public static func squareRoot(_ x: Float) -> Float { vectorisableSquareRoot(x) }
+    @inlinable @inline(__always) public static func squareRoot(_ x: Float) -> Float { vectorisableSquareRoot(x) }
 }
 
 extension Double: Scalar {
-    @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-    @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
-    @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
-    @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+    @inlinable @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
+    @inlinable @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
+    @inlinable @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
+    @inlinable @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
@@ -74,8 +75,8 @@ extension Double: Scalar {
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
             beta, c, blasint(ldc))
     }
-    @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
+    @inlinable @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
         cblas_ddot(blasint(count), x, 1, y, 1)
     }
-    @inline(__always) public static func squareRoot(_ x: Double) -> Double { vectorisableSquareRoot(x) }
+    @inlinable @inline(__always) public static func squareRoot(_ x: Double) -> Double { vectorisableSquareRoot(x) }
 }
