@@ -12,8 +12,8 @@ public struct ElementwiseKernels<T: Scalar> {
     /// δ ← δ ⊙ σ'(z) over one row of `count` values, given a = σ(z).
     public let backpropagate: (_ activation: Activation, _ delta: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>,
                                _ count: Int) -> Void
-    /// One step of `rule` over `operands.count` scalars, with weight decay λ.
-    public let update: (_ rule: UpdateRule, _ operands: UpdateOperands<T>, _ weightDecay: T) -> Void
+    /// One step of `rule` over `operands.count` scalars, with weight decay λ; whether every θ′ is finite.
+    public let update: (_ rule: UpdateRule, _ operands: UpdateOperands<T>, _ weightDecay: T) -> Bool
     /// Whether all `count` values are finite.
     public let allFinite: (_ values: UnsafePointer<T>, _ count: Int) -> Bool
     /// The smallest and largest of `count` finite values; (0, 0) for none.
@@ -22,7 +22,7 @@ public struct ElementwiseKernels<T: Scalar> {
     public init(
         activate: @escaping (Activation, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void,
         backpropagate: @escaping (Activation, UnsafeMutablePointer<T>, UnsafePointer<T>, Int) -> Void,
-        update: @escaping (UpdateRule, UpdateOperands<T>, T) -> Void,
+        update: @escaping (UpdateRule, UpdateOperands<T>, T) -> Bool,
         allFinite: @escaping (UnsafePointer<T>, Int) -> Bool,
         extremes: @escaping (UnsafePointer<T>, Int) -> (smallest: T, largest: T)
     ) {

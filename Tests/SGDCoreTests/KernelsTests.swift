@@ -150,11 +150,27 @@ final class KernelsTests: XCTestCase {
                     let operands = UpdateOperands(theta: values, gradient: gradient, next: values, count: n, scale: scale,
                                                   penalty: penalty, state: slots.baseAddress ?? values, slotStride: n,
                                                   learningRate: eta, step: index + 1)
-                    kernels.update(rule, operands, lambda)
+                    XCTAssertTrue(kernels.update(rule, operands, lambda), "finite θ′ reported as finite")
                 }
             }
         }
         return current
+    }
+
+    /// Whether one step with `gradient` reports its θ′ as all finite.
+    private func nonFiniteStepIsReported<T: Scalar>(_ kernels: ElementwiseKernels<T>, _ rule: UpdateRule, theta: [T],
+                                                     gradient: [T]) -> Bool {
+        let n = theta.count
+        var state = [T](repeating: 0, count: rule.stateSlots * n), next = theta, finite = true
+        state.withUnsafeMutableBufferPointer { slots in
+            next.withUnsafeMutableBufferPointer { out in
+                let operands = UpdateOperands(theta: theta, gradient: gradient, next: out.baseAddress!, count: n, scale: 1,
+                                              penalty: 0, state: slots.baseAddress ?? out.baseAddress!, slotStride: n,
+                                              learningRate: 0.1, step: 1)
+                finite = kernels.update(rule, operands, 0)
+            }
+        }
+        return finite
     }
 
     private func checkUpdates<T: Scalar>(_ kernels: ElementwiseKernels<T>, baseline: ElementwiseKernels<T>, _ isa: InstructionSet) {
@@ -178,6 +194,12 @@ final class KernelsTests: XCTestCase {
                 }
                 XCTAssertEqual(result, kernelSteps(baseline, rule, theta: theta, gradients: gradients, eta: eta,
                                                    lambda: T(lambda), scale: T(scale), penalty: T(penalty)), label)
+                for (position, bad) in [(0, T.nan), (n / 2, .infinity), (n - 1, -.infinity)] {
+                    var spoiled = gradients[0]
+                    spoiled[position] = bad
+                    XCTAssertFalse(nonFiniteStepIsReported(kernels, rule, theta: theta, gradient: spoiled),
+                                   "\(label): a \(bad) gradient at \(position)")
+                }
             }
         }
     }

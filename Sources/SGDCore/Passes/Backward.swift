@@ -44,8 +44,7 @@ extension Network {
 /// `accumulate`.
 @inline(__always)
 func weightGradient<T: Scalar>(_ block: Matrix<T>, _ a: Matrix<T>, _ delta: Matrix<T>, accumulate: Bool) {
-    if !accumulate { block.fill(0) }
-    block.addProduct(a, delta, transposeA: true)
+    if accumulate { block.addProduct(a, delta, transposeA: true) } else { block.assignProduct(a, delta, transposeA: true) }
 }
 
 /// ∂b_l = Σ_rows δ_l for a block of units; added to ∂b_l when `accumulate`.

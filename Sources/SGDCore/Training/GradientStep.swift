@@ -9,7 +9,6 @@
 /// tile order, so that the result does not depend on the thread count. Sized once per fit.
 final class GradientStep<T: Scalar> {
     private let layers: [Layer]
-    private let kernels: ElementwiseKernels<T>
     private let tiles: Tiling
     private let penalty: Double
     private let clipNorm: Double, normalize: Bool
@@ -22,7 +21,6 @@ final class GradientStep<T: Scalar> {
 
     init(_ network: Network<T>, options: TrainingOptions, rows: Int) throws {
         layers = network.layers
-        kernels = network.kernels
         tiles = Tiling(extent: network.parameters.count, workPerUnit: 1, minimumWork: Network<T>.minimumElementwiseTile,
                        granule: 16)
         penalty = options.l2 / Double(rows)
@@ -84,19 +82,20 @@ final class GradientStep<T: Scalar> {
         return 1
     }
 
-    /// θ′ tile by tile, each tile then checked for NaN and infinity; when no norm phase ran, the
+    /// θ′ tile by tile, checked for NaN and infinity as it is written; when no norm phase ran, the
     /// tiles also sum the per-layer squares (saving a pass over the gradient).
     private func update(_ optimizer: Optimizer<T>, _ gradient: UnsafePointer<T>, _ theta: UnsafePointer<T>,
                         into next: UnsafeMutablePointer<T>, scale s: T, summingSquares: Bool) {
         let kappa = T(penalty)
         WorkerPool.shared.run(tiles) { t, tile in
+            var finite = true
             forEachSegment(of: tile) { l, segment, isWeights in
                 let offset = segment.lowerBound, n = segment.count
                 if summingSquares { squares.add(Double(T.dot(count: n, gradient + offset, gradient + offset)), tile: t, layer: l) }
-                optimizer.update(theta + offset, gradient: gradient + offset, into: next + offset, offset: offset,
-                                 count: n, gradientScale: s, penalty: isWeights ? kappa : 0)
+                finite = optimizer.update(theta + offset, gradient: gradient + offset, into: next + offset, offset: offset,
+                                          count: n, gradientScale: s, penalty: isWeights ? kappa : 0) && finite
             }
-            finiteTiles.base[t] = kernels.allFinite(next + tile.lowerBound, tile.count)
+            finiteTiles.base[t] = finite
         }
     }
 
