@@ -434,10 +434,11 @@ def machine():
     except (OSError, StopIteration):
         pass
     vectors = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE2 only"
-    kernels = os.environ.get("OPENBLAS_CORETYPE", "auto-detected")
+    config = sg.get_config()
     return (f"{cpu} ({vectors}), {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
-            f"{platform.python_version()}, NumPy {np.__version__}, OpenBLAS kernels {kernels}, "
-            f"sgdswift threads {sg.get_num_threads()}")
+            f"{platform.python_version()}, NumPy {np.__version__}; sgdswift: {config['instruction_set']} kernels, "
+            f"{config['matrix_engine'].split(' NO_')[0]} with {config['matrix_kernels']} kernels, "
+            f"{config['threads']} threads")
 
 
 def main():
