@@ -69,9 +69,9 @@ def median_epoch(run_epoch, epochs):
 
 # ---- the contenders ------------------------------------------------------------------------------
 
-def bench_sgdswift(config, X, y, epochs):
+def bench_sgdswift(config, X, y, epochs, dtype="float32"):
     sizes, hidden, output, loss, batch, (kind, lr, momentum) = config
-    net = sg.Network(sizes, hidden=hidden, output=output, loss=loss, init="auto", seed=0)
+    net = sg.Network(sizes, hidden=hidden, output=output, loss=loss, init="auto", dtype=dtype, seed=0)
     optimizer = sg.SGD(lr=lr, momentum=momentum) if kind == "sgd" else sg.Adam(lr=lr)
     return median_epoch(lambda: net.fit(X, y, epochs=1, batch_size=batch, optimizer=optimizer, verbose=0), epochs)
 
@@ -142,7 +142,7 @@ def bench_sklearn(config, X, y, epochs):
     return median_epoch(lambda: model.partial_fit(X, y, classes=classes), epochs)
 
 
-def bench_torch(config, X, y, epochs):
+def bench_torch(config, X, y, epochs, dtype="float32"):
     import torch
 
     sizes, hidden, output, loss, batch, (kind, lr, momentum) = config
@@ -155,11 +155,11 @@ def bench_torch(config, X, y, epochs):
             layers.append(torch.nn.Sigmoid() if hidden == "sigmoid" else torch.nn.ReLU())
     if output == "sigmoid":
         layers.append(torch.nn.Sigmoid())
-    model = torch.nn.Sequential(*layers)
+    model = torch.nn.Sequential(*layers).to(getattr(torch, dtype))
     optimizer = (torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum) if kind == "sgd"
                  else torch.optim.Adam(model.parameters(), lr=lr))
-    inputs, labels = torch.from_numpy(X), torch.from_numpy(y)
-    targets = torch.nn.functional.one_hot(labels, 10).float()
+    inputs, labels = torch.from_numpy(X.astype(dtype, copy=False)), torch.from_numpy(y)
+    targets = torch.nn.functional.one_hot(labels, 10).to(inputs.dtype)
     cross_entropy = torch.nn.CrossEntropyLoss()
 
     def epoch():
@@ -176,13 +176,14 @@ def bench_torch(config, X, y, epochs):
     return median_epoch(epoch, epochs)
 
 
-def _jax_parts(config):
+def _jax_parts(config, dtype="float32"):
+    """float64 needs jax_enable_x64 set by the caller; without it JAX makes float32 arrays."""
     import jax
     import jax.numpy as jnp
 
     sizes, hidden, output, loss, batch, (kind, lr, momentum) = config
     keys = jax.random.split(jax.random.PRNGKey(0), len(sizes) - 1)
-    params = [(jax.random.normal(k, (a, b), jnp.float32) * jnp.sqrt(2 / a), jnp.zeros(b, jnp.float32))
+    params = [(jax.random.normal(k, (a, b), dtype) * jnp.sqrt(2 / a), jnp.zeros(b, dtype))
               for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
 
     def cost(params, xb, yb):
@@ -195,7 +196,7 @@ def _jax_parts(config):
         return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(z), axis=1))
 
     zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-    state = (zeros, zeros, jnp.zeros((), jnp.float32))
+    state = (zeros, zeros, jnp.zeros((), dtype))
 
     def update(params, state, xb, yb):
         grads = jax.grad(cost)(params, xb, yb)
@@ -214,10 +215,10 @@ def _jax_parts(config):
     return jax, jnp, params, state, update
 
 
-def bench_jax_step(config, X, y, epochs):
-    jax, jnp, params, state, update = _jax_parts(config)
+def bench_jax_step(config, X, y, epochs, dtype="float32"):
+    jax, jnp, params, state, update = _jax_parts(config, dtype)
     batch = config[4]
-    inputs, targets = jnp.asarray(X), jnp.asarray(np.eye(10, dtype=np.float32)[y])
+    inputs, targets = jnp.asarray(X, dtype), jnp.asarray(np.eye(10, dtype=dtype)[y])
     # the batch is gathered inside the jitted step: one dispatch per mini-batch
     step = jax.jit(lambda p, s, rows, inputs, targets: update(p, s, inputs[rows], targets[rows]))
     rng = np.random.default_rng(0)
@@ -234,11 +235,11 @@ def bench_jax_step(config, X, y, epochs):
     return median_epoch(epoch, epochs)
 
 
-def bench_jax_scan(config, X, y, epochs):
-    jax, jnp, params, state, update = _jax_parts(config)
+def bench_jax_scan(config, X, y, epochs, dtype="float32"):
+    jax, jnp, params, state, update = _jax_parts(config, dtype)
     batch = config[4]
     full = len(X) // batch * batch  # scan needs equal batches: the last partial batch is left out
-    inputs, targets = jnp.asarray(X), jnp.asarray(np.eye(10, dtype=np.float32)[y])
+    inputs, targets = jnp.asarray(X, dtype), jnp.asarray(np.eye(10, dtype=dtype)[y])
 
     @jax.jit
     def run_epoch(params, state, key):
@@ -278,10 +279,10 @@ def sgemm_ceiling(size=2048, repeats=5):
 ISAS = {"SSE2": 0, "AVX2": 1, "AVX-512": 2}  # the codes of bench/fma_peak.c
 
 
-def fma_peak(threads, seconds=0.3, repeats=5):
+def fma_peak(threads, seconds=0.3, repeats=5, isas=ISAS):
     """The float32 peak of `threads` threads, measured by bench/fma_peak.c (built here with gcc -O3) for
     every vector instruction set the CPU has: {name: GFLOP/s}, best of `repeats` runs of about `seconds`.
-    Empty when gcc is missing."""
+    Empty when gcc is missing. `isas` picks fma_peak.c's kernels by code (3: float64 on AVX-512)."""
     import ctypes
     import shutil
 
@@ -295,7 +296,7 @@ def fma_peak(threads, seconds=0.3, repeats=5):
     peak.fma_peak_run.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long]
     peak.fma_peak_flops_per_iteration.restype = ctypes.c_long
     results = {}
-    for name, isa in ISAS.items():
+    for name, isa in isas.items():
         if not peak.fma_peak_supported(isa):
             continue
         iterations = 1 << 16
