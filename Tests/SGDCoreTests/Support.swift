@@ -6,6 +6,9 @@ import XCTest
 /// unreferenced Buffer right after its last use, while a view of it is still being read.
 private var keptAlive: [AnyObject] = []
 
+/// Keeps `object` alive until the end of the run.
+func keepAlive(_ object: AnyObject) { keptAlive.append(object) }
+
 /// A core buffer holding `values`.
 func buffer<T: Scalar>(_ values: [T]) throws -> Buffer<T> {
     let result = try Buffer<T>(count: values.count)

@@ -53,6 +53,49 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(results[0], results[2])
     }
 
+    /// A shuffled fit reads the rows of X in the order its seeded generator deals them: the same as an
+    /// unshuffled fit, epoch by epoch, of the rows put in that order beforehand (read in place). This
+    /// checks the gather, and the gather of each next mini-batch while the current one computes,
+    /// against plain views, with labels and with dense targets, and with a short last batch.
+    func testShuffledTrainingEqualsTrainingOnRowsPermutedInTheGeneratorsOrder() throws {
+        let (rows, epochs, batch, seed, stream): (Int, Int, Int, UInt64, UInt64) = (23, 3, 4, 5, 2)
+        let xValues: [Double] = randomValues(rows * 3, seed: 4)
+        let labels = (0..<rows).map { ($0 * 7) % 3 }
+        let dense: [Double] = randomValues(rows * 3, seed: 6).map { ($0 + 1) / 2 }
+        for useLabels in [true, false] {
+            let make = { () throws -> Network<Double> in
+                let network = try Network<Double>(sizes: [3, 4, 3], hidden: .tanh, output: .softmax, loss: .crossEntropy)
+                network.initialize(.xavier, seed: 1)
+                return network
+            }
+            let targets = { (order: [Int]) throws -> Targets<Double> in
+                if useLabels {
+                    let buffer = try Buffer<Int>(count: rows, repeating: 0)
+                    for (r, source) in order.enumerated() { buffer.base[r] = labels[source] }
+                    keepAlive(buffer)
+                    return .labels(UnsafePointer(buffer.base), rows: rows)
+                }
+                return .dense(try matrix(rows, 3, order.flatMap { dense[($0 * 3)..<($0 * 3 + 3)] }))
+            }
+            let momentum = UpdateRule.sgd(momentum: 0.9, dampening: 0, nesterov: false)
+            let shuffled = try make(), shuffledOptimizer = try Optimizer<Double>(rule: momentum, learningRate: 0.1, weightDecay: 0)
+            let identity = Array(0..<rows)
+            _ = try shuffled.fit(try matrix(rows, 3, xValues), try targets(identity),
+                                 options: TrainingOptions(epochs: epochs, batchSize: batch, shuffle: true, seed: seed,
+                                                          stream: stream), optimizer: shuffledOptimizer)
+            let reference = try make(), referenceOptimizer = try Optimizer<Double>(rule: momentum, learningRate: 0.1, weightDecay: 0)
+            var random = Random(seed: seed, stream: stream)
+            var order = identity
+            for _ in 0..<epochs {
+                order.withUnsafeMutableBufferPointer { random.shuffle($0) }
+                let x = try matrix(rows, 3, order.flatMap { xValues[($0 * 3)..<($0 * 3 + 3)] })
+                _ = try reference.fit(x, try targets(order), options: TrainingOptions(epochs: 1, batchSize: batch, shuffle: false),
+                                      optimizer: referenceOptimizer)
+            }
+            XCTAssertEqual(parameters(shuffled), parameters(reference), useLabels ? "labels" : "dense targets")
+        }
+    }
+
     func testL2AddsLambdaOverNTimesTheWeightsOnly() throws {
         let plain = try problem(), regularised = try problem()
         let initial = parameters(plain.network)

@@ -8,7 +8,9 @@
 /// tiles: rows of ∂W_l, columns of ∂b_l and columns of δ_{l−1}.
 extension Network {
     /// Writes ∇θ C into `gradient`, or adds it when `accumulate` (later chunks of a mini-batch).
-    func backward(_ x: Matrix<T>, _ workspace: Workspace<T>, into gradient: UnsafeMutablePointer<T>, accumulate: Bool) {
+    /// `alongside` runs in the first layer's phase, the one with the most work to share.
+    func backward(_ x: Matrix<T>, _ workspace: Workspace<T>, into gradient: UnsafeMutablePointer<T>, accumulate: Bool,
+                  alongside: PhaseJob? = nil) {
         let m = x.rows, kernels = self.kernels
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[l]
@@ -35,6 +37,7 @@ extension Network {
                                   kernels)
                 })
             }
+            if l == 0, let alongside { jobs.append(alongside) }
             WorkerPool.shared.run(jobs)
         }
     }

@@ -54,8 +54,9 @@ extension Network {
     /// The gradient of the mean loss over `selection`, C = (1/n) Σℓ, chunk by chunk into `gradient`:
     /// each chunk's δ_L carries the scale 1/n, so the chunks' gradients simply add up. Returns the
     /// mean loss and the number of rows classified correctly.
+    /// With `next`, the rows of the next mini-batch are gathered meanwhile (`gatherAhead`).
     func accumulateGradient(_ x: Matrix<T>, _ y: Targets<T>, _ selection: RowSelection, workspace: Workspace<T>,
-                            into gradient: UnsafeMutablePointer<T>) -> (loss: Double, correct: Int) {
+                            into gradient: UnsafeMutablePointer<T>, next: RowSelection? = nil) -> (loss: Double, correct: Int) {
         let total = selection.count
         let scale = 1 / T(total)
         var lossSum = 0.0, correct = 0
@@ -63,7 +64,8 @@ extension Network {
             let count = min(workspace.capacity, total - start)
             let (xs, ys) = chunk(x, y, selection, start: start, count: count, workspace)
             forward(xs, workspace, targets: ys, deltaScale: scale)
-            backward(xs, workspace, into: gradient, accumulate: start > 0)
+            let ahead = count == total ? next.flatMap { gatherAhead(x, y, $0, workspace) } : nil
+            backward(xs, workspace, into: gradient, accumulate: start > 0, alongside: ahead)
             let totals = workspace.scoreTotals()
             lossSum += totals.loss
             correct += totals.correct

@@ -6,9 +6,12 @@ final class Workspace<T: Scalar> {
     private let activations: [Buffer<T>]  // a_l = σ(z_l), capacity × n_l
     private let logits: Buffer<T>         // z_L: the losses work from the output layer's z
     private let deltas: [Buffer<T>]       // δ_l = ∂C/∂z_l (passes that backpropagate)
-    let inputs: Buffer<T>                 // gathered rows of X
-    let denseTargets: Buffer<T>           // gathered rows of dense Y
-    let labels: Buffer<Int>               // gathered labels
+    /// Gathered rows of X and of their targets for the chunk in use, and (training only) those of
+    /// the next mini-batch, gathered while this one computes (`Network.gatherAhead`).
+    private(set) var gathered: GatheredRows<T>
+    private var gatheredAhead: GatheredRows<T>?
+    /// The index rows held in `gatheredAhead`, until a chunk takes them.
+    private var rowsAhead: UnsafeBufferPointer<Int>?
     /// Σℓ and correctly classified rows of each output tile, added up in tile order.
     let lossPartials: Buffer<Double>
     let correctPartials: Buffer<Int>
@@ -16,15 +19,14 @@ final class Workspace<T: Scalar> {
     /// that holds the latest step (see `Network.fit`).
     var theta: UnsafeMutablePointer<T>
 
-    init(_ network: Network<T>, capacity: Int, backpropagates: Bool) throws {
+    init(_ network: Network<T>, capacity: Int, backpropagates: Bool, gathersAhead: Bool = false) throws {
         self.capacity = capacity
         widths = network.layers.map(\.fanOut)
         activations = try widths.map { try Buffer(count: capacity * $0) }
         logits = try Buffer(count: capacity * network.outputCount)
         deltas = try backpropagates ? widths.map { try Buffer(count: capacity * $0) } : []
-        inputs = try Buffer(count: capacity * network.inputCount)
-        denseTargets = try Buffer(count: capacity * network.outputCount)
-        labels = try Buffer(count: capacity, repeating: 0)
+        gathered = try GatheredRows(network, capacity: capacity)
+        gatheredAhead = gathersAhead ? try GatheredRows(network, capacity: capacity) : nil
         lossPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
         correctPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
         theta = network.parameters.base
@@ -34,6 +36,23 @@ final class Workspace<T: Scalar> {
     func outputLogits(rows: Int) -> Matrix<T> { logits.matrix(rows: rows, columns: widths[widths.count - 1]) }
     func delta(_ l: Int, rows: Int) -> Matrix<T> { deltas[l].matrix(rows: rows, columns: widths[l]) }
 
+    /// Claims the spare buffers to gather `indices` into ahead of their use; nil when there are none.
+    func gatherAhead(_ indices: UnsafeBufferPointer<Int>) -> GatheredRows<T>? {
+        guard let ahead = gatheredAhead, indices.count <= capacity else { return nil }
+        rowsAhead = indices
+        return ahead
+    }
+
+    /// Makes the rows gathered ahead the ones in use, if they are `indices`; any other request
+    /// discards them.
+    func takeGatheredAhead(_ indices: UnsafeBufferPointer<Int>) -> Bool {
+        defer { rowsAhead = nil }
+        guard let ahead = gatheredAhead, let rows = rowsAhead, rows.baseAddress == indices.baseAddress,
+              rows.count == indices.count else { return false }
+        (gathered, gatheredAhead) = (ahead, gathered)
+        return true
+    }
+
     /// Σℓ and correct rows of the last scored forward pass, added up in tile order.
     func scoreTotals() -> (loss: Double, correct: Int) {
         var lossSum = 0.0, correct = 0
@@ -42,6 +61,47 @@ final class Workspace<T: Scalar> {
             correct += correctPartials.base[t]
         }
         return (lossSum, correct)
+    }
+}
+
+/// Copies of scattered rows of X and of their targets (labels or dense rows), `capacity` rows each.
+final class GatheredRows<T: Scalar> {
+    let inputs: Buffer<T>
+    let denseTargets: Buffer<T>
+    let labels: Buffer<Int>
+
+    init(_ network: Network<T>, capacity: Int) throws {
+        inputs = try Buffer(count: capacity * network.inputCount)
+        denseTargets = try Buffer(count: capacity * network.outputCount)
+        labels = try Buffer(count: capacity, repeating: 0)
+    }
+
+    /// Views of the first `count` rows, as gathered from x and y.
+    func views(_ x: Matrix<T>, _ y: Targets<T>, count: Int) -> (x: Matrix<T>, y: TargetRows<T>) {
+        switch y {
+        case .dense(let values):
+            return (inputs.matrix(rows: count, columns: x.columns),
+                    .dense(denseTargets.matrix(rows: count, columns: values.columns)))
+        case .labels:
+            return (inputs.matrix(rows: count, columns: x.columns), .labels(labels.base))
+        }
+    }
+
+    /// Row r ← row sources[r] of x (and of y), for r in `rows`.
+    func gather(_ x: Matrix<T>, _ y: Targets<T>, _ sources: UnsafeBufferPointer<Int>, rows: Range<Int>) {
+        let copies = views(x, y, count: sources.count)
+        for r in rows {
+            let source = sources[r]
+            copies.x.row(r).update(from: x.row(source), count: x.columns)
+            switch (y, copies.y) {
+            case (.dense(let values), .dense(let copy)):
+                copy.row(r).update(from: values.row(source), count: values.columns)
+            case (.labels(let labels, _), _):
+                self.labels.base[r] = labels[source]
+            default:
+                break
+            }
+        }
     }
 }
 
@@ -71,8 +131,19 @@ extension Network {
     /// Elements below which copying or summing is not split.
     static var minimumElementwiseTile: Int { 1 << 15 }
 
+    /// A job that gathers the rows of the next mini-batch `next` into the workspace's spare buffers, to
+    /// run beside the current one's work (its rows are scattered over all the data: copying them is
+    /// memory latency, which the other core hides); nil when the rows are read in place, or the
+    /// batch is more than one chunk.
+    func gatherAhead(_ x: Matrix<T>, _ y: Targets<T>, _ next: RowSelection, _ workspace: Workspace<T>) -> PhaseJob? {
+        guard case .indices(let sources) = next, let buffers = workspace.gatherAhead(sources) else { return nil }
+        return PhaseJob("gather the next mini-batch's rows", tiles: Tiling(extent: sources.count, count: 1)) { rows in
+            buffers.gather(x, y, sources, rows: rows)
+        }
+    }
+
     /// Rows start..<start+count of `selection` and their targets: views for a range, copies gathered
-    /// into the workspace (in parallel row tiles) for indices.
+    /// into the workspace (in parallel row tiles) for indices, unless `gatherAhead` already did.
     func chunk(_ x: Matrix<T>, _ y: Targets<T>, _ selection: RowSelection, start: Int, count: Int,
                _ workspace: Workspace<T>) -> (x: Matrix<T>, y: TargetRows<T>) {
         switch (selection, y) {
@@ -83,28 +154,11 @@ extension Network {
             let rows = (range.lowerBound + start)..<(range.lowerBound + start + count)
             return (x.rows(rows), .labels(labels + rows.lowerBound))
         case (.indices(let indices), _):
-            let gathered = workspace.inputs.matrix(rows: count, columns: x.columns)
-            let targets: TargetRows<T>
-            switch y {
-            case .dense(let values): targets = .dense(workspace.denseTargets.matrix(rows: count, columns: values.columns))
-            case .labels: targets = .labels(workspace.labels.base)
-            }
+            let sources = UnsafeBufferPointer(rebasing: indices[start..<(start + count)])
+            if workspace.takeGatheredAhead(sources) { return workspace.gathered.views(x, y, count: count) }
             let tiles = Tiling(extent: count, workPerUnit: x.columns, minimumWork: Self.minimumElementwiseTile)
-            WorkerPool.shared.run(tiles) { _, rows in
-                for r in rows {
-                    let source = indices[start + r]
-                    gathered.row(r).update(from: x.row(source), count: x.columns)
-                    switch (y, targets) {
-                    case (.dense(let values), .dense(let copy)):
-                        copy.row(r).update(from: values.row(source), count: values.columns)
-                    case (.labels(let labels, _), _):
-                        workspace.labels.base[r] = labels[source]
-                    default:
-                        break
-                    }
-                }
-            }
-            return (gathered, targets)
+            WorkerPool.shared.run(tiles) { _, rows in workspace.gathered.gather(x, y, sources, rows: rows) }
+            return workspace.gathered.views(x, y, count: count)
         }
     }
 }

@@ -27,7 +27,8 @@ extension Network {
 
         let n = x.rows
         let batchSize = min(options.batchSize, n)
-        let workspace = try Workspace(self, capacity: min(Self.chunkRows, batchSize), backpropagates: true)
+        let workspace = try Workspace(self, capacity: min(Self.chunkRows, batchSize), backpropagates: true,
+                                      gathersAhead: options.shuffle)
         let validationWorkspace = try validation.map {
             try Workspace(self, capacity: min(Self.chunkRows, $0.x.rows), backpropagates: false)
         }
@@ -61,12 +62,15 @@ extension Network {
             if options.shuffle { random.shuffle(order.buffer) }
             var lossSum = 0.0, correct = 0
             var normSums = [Double](repeating: 0, count: layers.count)
+            func batchRows(from start: Int) -> RowSelection {
+                let rows = start..<min(start + batchSize, n)
+                return options.shuffle ? .indices(UnsafeBufferPointer(rebasing: order.buffer[rows])) : .range(rows)
+            }
             for (batch, batchStart) in stride(from: 0, to: n, by: batchSize).enumerated() {
                 let count = min(batchSize, n - batchStart)
-                let selection: RowSelection = options.shuffle
-                    ? .indices(UnsafeBufferPointer(rebasing: order.buffer[batchStart..<(batchStart + count)]))
-                    : .range(batchStart..<(batchStart + count))
-                let result = accumulateGradient(x, y, selection, workspace: workspace, into: gradient.base)
+                let next = batchStart + batchSize < n ? batchRows(from: batchStart + batchSize) : nil
+                let result = accumulateGradient(x, y, batchRows(from: batchStart), workspace: workspace,
+                                                into: gradient.base, next: next)
                 guard result.loss.isFinite else { return try diverged(epoch, batch, "the loss is \(result.loss)") }
                 let stepIsFinite = step.take(optimizer, gradient: gradient.base, from: workspace.theta, into: spare)
                 guard stepIsFinite else {
