@@ -29,11 +29,14 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "CInstructionSet"),
-        .target(name: "SGDNumerics", dependencies: ["CBLAS"]),
+        // libxsmm (Debian's libxsmm-dev) for the small products; its BLAS fallback is OpenBLAS.
+        .target(name: "CSmallProducts", linkerSettings: [.linkedLibrary("xsmm"), .linkedLibrary("openblas"),
+                                                        .linkedLibrary("dl"), .linkedLibrary("rt")]),
+        .target(name: "SGDNumerics", dependencies: ["CBLAS", "CSmallProducts"]),
         .target(name: "SGDKernels", dependencies: ["SGDNumerics"]),
         .target(name: "SGDKernelsAVX2", dependencies: ["SGDNumerics"], swiftSettings: avx2),
         .target(name: "SGDKernelsAVX512", dependencies: ["SGDNumerics"], swiftSettings: avx512),
-        .target(name: "SGDCore", dependencies: ["CBLAS", "CInstructionSet", "SGDNumerics", "SGDKernels",
+        .target(name: "SGDCore", dependencies: ["CBLAS", "CInstructionSet", "CSmallProducts", "SGDNumerics", "SGDKernels",
                                                 "SGDKernelsAVX2", "SGDKernelsAVX512"]),
         .target(name: "CSGDSwift"),
         .target(name: "SGDExports", dependencies: ["SGDCore", "CSGDSwift"]),

@@ -56,6 +56,14 @@ def openblas_flags() -> list[str]:
                           text=True).stdout.split()
 
 
+def libxsmm_flags() -> list[str]:
+    """libxsmm (Debian's libxsmm-dev ships only the static archive), before OpenBLAS, which provides the
+    BLAS it falls back on; private to the extension like OpenBLAS."""
+    libdir = subprocess.run(["pkg-config", "--variable=libdir", "libxsmm"], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    return [str(Path(libdir) / "libxsmm.a"), "-ldl", "-lrt"]
+
+
 class BuildSwiftExtension(build_ext):
     def run(self):
         swift = find_swift()
@@ -71,11 +79,12 @@ class BuildSwiftExtension(build_ext):
         static = toolchain / "lib" / "swift_static" / "linux"
         autolink = subprocess.run([str(toolchain / "bin" / "swift-autolink-extract"), str(archive), "-o", "-"],
                                   check=True, capture_output=True, text=True).stdout.split()
-        autolink = [flag for flag in autolink if flag != "-lopenblas"]
+        autolink = [flag for flag in autolink if flag not in ("-lopenblas", "-lxsmm")]
         for extension in self.extensions:
             extension.extra_objects = [str(archive), str(static / platform.machine() / "swiftrt.o")]
             extension.extra_link_args = (["-L" + str(static)] + autolink
-                                         + static_stdlib_flags(static / "static-stdlib-args.lnk") + openblas_flags())
+                                         + static_stdlib_flags(static / "static-stdlib-args.lnk") + libxsmm_flags()
+                                          + openblas_flags())
             extension.depends = [str(archive)]
         print("linking the Swift core:", shlex.join(extension.extra_link_args))
         super().run()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares a machine for sgdswift: OpenBLAS and Fashion-MNIST (apt) when missing, a virtual
+# Prepares a machine for sgdswift: OpenBLAS, libxsmm and Fashion-MNIST (apt) when missing, a virtual
 # environment in .venv with the package built from this checkout, the test tools and the offline
 # MNIST data. Idempotent; used by scripts/test.sh and scripts/demo.sh.
 set -euo pipefail
@@ -9,6 +9,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev pkg-config)
+# libxsmm: the generated kernels of the small matrix products (static archive, linked into the extension).
+pkg-config --exists libxsmm 2>/dev/null || missing+=(libxsmm-dev pkg-config)
 # Fashion-MNIST, offline (IDX files under /usr/share/datasets/fashion-mnist).
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || missing+=(dataset-fashion-mnist)
 if [ ${#missing[@]} -gt 0 ]; then

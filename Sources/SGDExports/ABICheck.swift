@@ -54,4 +54,6 @@ private func checkExportsMatchHeader() {
     requireSameType(&h22, &e22)
     var h23 = sgd_matrix_kernels, e23 = exportMatrixKernels
     requireSameType(&h23, &e23)
+    var h24 = sgd_small_product_kernels, e24 = exportSmallProductKernels
+    requireSameType(&h24, &e24)
 }

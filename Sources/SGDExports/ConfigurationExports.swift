@@ -18,6 +18,11 @@ public func exportMatrixEngine(_ out: UnsafeMutablePointer<CChar>, _ capacity: I
     writeText(MatrixEngine.configuration, into: out, capacity: capacity)
 }
 
+@_cdecl("sgd_small_product_kernels")
+public func exportSmallProductKernels(_ out: UnsafeMutablePointer<CChar>, _ capacity: Int64) {
+    writeText(MatrixEngine.generatedKernelsDescription, into: out, capacity: capacity)
+}
+
 @_cdecl("sgd_matrix_kernels")
 public func exportMatrixKernels(_ out: UnsafeMutablePointer<CChar>, _ capacity: Int64) {
     writeText(MatrixEngine.kernels, into: out, capacity: capacity)

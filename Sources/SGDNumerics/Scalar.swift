@@ -1,4 +1,5 @@
 import CBLAS
+import CSmallProducts
 
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +23,12 @@ public protocol Scalar: BinaryFloatingPoint, SIMDScalar, Codable where RawSignif
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// The same product, β = 0 or 1, by a kernel generated for this shape (libxsmm): false when there is
+    /// none (a transposed b, or a CPU without AVX), and then nothing was done.
+    static func smallGemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int) -> Bool
     /// Σ x_i y_i over `count` elements (BLAS dot: vectorised, unlike a plain reduction loop).
     static func dot(count: Int, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>) -> Self
     /// √x, correctly rounded: the IEEE square root, as `squareRoot()`, but one that loops vectorise.
@@ -54,6 +61,14 @@ extension Float: Scalar {
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
             beta, c, blasint(ldc))
     }
+    public static func smallGemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) -> Bool {
+        sgd_small_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda), b,
+                        Int32(ldb), beta, c, Int32(ldc)) == 1
+    }
     @inlinable @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
         cblas_sdot(blasint(count), x, 1, y, 1)
     }
@@ -74,6 +89,14 @@ extension Double: Scalar {
             CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
             beta, c, blasint(ldc))
+    }
+    public static func smallGemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) -> Bool {
+        sgd_small_dgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), a, Int32(lda), b,
+                        Int32(ldb), beta, c, Int32(ldc)) == 1
     }
     @inlinable @inline(__always) public static func dot(count: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
         cblas_ddot(blasint(count), x, 1, y, 1)

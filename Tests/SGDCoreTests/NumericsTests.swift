@@ -26,13 +26,18 @@ final class NumericsTests: XCTestCase {
     static let oddShapes = [(1, 1, 1), (3, 7, 17), (17, 3, 7), (7, 17, 3), (255, 17, 257), (257, 255, 3), (1, 257, 255),
                             (255, 1, 17)]
 
+    /// Which code computes a product in `checkProducts`.
+    private enum Engine: CaseIterable { case chosen, blas, generatedKernels }
+
     private func checkProducts<T: Scalar>(_: T.Type, tolerance: Double) throws {
-        for (m, k, n) in Self.oddShapes {
-            try checkProducts(T.self, m: m, k: k, n: n, tolerance: tolerance)
+        for engine in Engine.allCases {
+            for (m, k, n) in Self.oddShapes {
+                try checkProducts(T.self, m: m, k: k, n: n, engine: engine, tolerance: tolerance)
+            }
         }
     }
 
-    private func checkProducts<T: Scalar>(_: T.Type, m: Int, k: Int, n: Int, tolerance: Double) throws {
+    private func checkProducts<T: Scalar>(_: T.Type, m: Int, k: Int, n: Int, engine: Engine, tolerance: Double) throws {
         for transposeA in [false, true] {
             for transposeB in [false, true] {
                 for accumulate in [false, true] {
@@ -42,26 +47,48 @@ final class NumericsTests: XCTestCase {
                     let aMatrix = try matrix(aShape.0, aShape.1, a)
                     let bMatrix = try matrix(bShape.0, bShape.1, b)
                     let cMatrix = try matrix(m, n, c)
-                    if accumulate {
-                        cMatrix.addProduct(aMatrix, bMatrix, transposeA: transposeA, transposeB: transposeB)
-                    } else {
-                        cMatrix.assignProduct(aMatrix, bMatrix, transposeA: transposeA, transposeB: transposeB)
+                    let label = "\(T.self) \(engine) \(m)×\(k)×\(n) transposeA \(transposeA) transposeB \(transposeB) add \(accumulate)"
+                    switch engine {
+                    case .chosen:
+                        if accumulate {
+                            cMatrix.addProduct(aMatrix, bMatrix, transposeA: transposeA, transposeB: transposeB)
+                        } else {
+                            cMatrix.assignProduct(aMatrix, bMatrix, transposeA: transposeA, transposeB: transposeB)
+                        }
+                    case .blas:
+                        T.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: aMatrix.base,
+                               lda: aMatrix.stride, b: bMatrix.base, ldb: bMatrix.stride, beta: accumulate ? 1 : 0,
+                               c: cMatrix.base, ldc: cMatrix.stride)
+                    case .generatedKernels:
+                        let done = T.smallGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                               a: aMatrix.base, lda: aMatrix.stride, b: bMatrix.base, ldb: bMatrix.stride,
+                                               beta: accumulate ? 1 : 0, c: cMatrix.base, ldc: cMatrix.stride)
+                        // libxsmm 1.17 generates no kernel for a transposed second operand, nor without AVX.
+                        if !transposeB && InstructionSet.detected >= .avx2 { XCTAssertTrue(done, label) }
+                        if !done { continue }
                     }
                     let expected = naiveProduct(a.map(Double.init), aShape.0, aShape.1, transposeA: transposeA,
                                                 b.map(Double.init), bShape.0, bShape.1, transposeB: transposeB,
                                                 c: accumulate ? c.map(Double.init) : [Double](repeating: 0, count: m * n))
                     for i in 0..<(m * n) {
                         assertClose(Double(cMatrix.base[i]), expected[i], relative: tolerance,
-                                    absolute: tolerance * Double(k), "\(T.self) \(m)×\(k)×\(n) transposeA \(transposeA) transposeB \(transposeB) add \(accumulate) at \(i)")
+                                    absolute: tolerance * Double(k), "\(label) at \(i)")
                     }
                 }
             }
         }
     }
 
-    func testProductsEqualNaiveLoopsInFloatAndDouble() throws {
+    func testProductsEqualNaiveLoopsInFloatAndDoubleWithEitherEngine() throws {
         try checkProducts(Double.self, tolerance: 1e-13)
         try checkProducts(Float.self, tolerance: 1e-5)
+    }
+
+    func testSmallProductsGoToGeneratedKernelsAndLargeOnesToBLAS() {
+        XCTAssertEqual(MatrixEngine.choice(m: 10, n: 30, k: 784), .generatedKernels)
+        XCTAssertEqual(MatrixEngine.choice(m: 64, n: 64, k: 784), .generatedKernels)
+        XCTAssertEqual(MatrixEngine.choice(m: 256, n: 128, k: 1024), .blas)
+        XCTAssertEqual(MatrixEngine.choice(m: Int.max, n: 2, k: 1), .blas, "an overflowing size is not small")
     }
 
     func testRowRangesAreViewsIntoTheSameMemory() throws {

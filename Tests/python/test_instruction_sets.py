@@ -37,6 +37,8 @@ def run(code, isa=None, extra_env=None):
 
 AVAILABLE = ORDER[:ORDER.index(sg.get_config()["detected_instruction_set"]) + 1]
 MATRIX_KERNELS = {"avx512": {"SkylakeX"}, "avx2": {"Haswell"}, "baseline": {"Prescott"}}
+# libxsmm generates AVX2 kernels ("hsw") or none ("generic") when a narrower set is asked for.
+SMALL_PRODUCT_KERNELS = {"avx2": "(hsw)", "baseline": "(generic)"}
 
 
 def test_the_widest_instruction_set_the_cpu_has_is_detected_and_used():
@@ -46,18 +48,24 @@ def test_the_widest_instruction_set_the_cpu_has_is_detected_and_used():
         assert config["instruction_set"] == config["detected_instruction_set"]
     assert config["matrix_engine"].startswith("OpenBLAS ")
     assert config["matrix_kernels"] in config["matrix_engine"]
+    assert config["small_product_kernels"].startswith("libxsmm ")
     assert config["threads"] == sg.get_num_threads()
 
 
 @pytest.mark.parametrize("isa", AVAILABLE)
 def test_sgdswift_isa_narrows_both_the_kernels_and_the_matrix_engine(isa):
     code = "import json, sgdswift as sg; print(json.dumps(sg.get_config()))"
-    result = run(code, isa, {"OPENBLAS_CORETYPE": "Zen"})  # NumPy's OpenBLAS setting must not reach ours
+    # Settings for NumPy's OpenBLAS or another libxsmm must not reach ours.
+    result = run(code, isa, {"OPENBLAS_CORETYPE": "Zen", "LIBXSMM_TARGET": "snb"})
     assert result.returncode == 0, result.stderr
     config = json.loads(result.stdout)
     assert config["instruction_set"] == isa
     if isa != config["detected_instruction_set"] or isa == "avx512":
         assert config["matrix_kernels"] in MATRIX_KERNELS[isa]
+    if isa != config["detected_instruction_set"]:
+        assert config["small_product_kernels"].endswith(SMALL_PRODUCT_KERNELS[isa])
+    else:
+        assert not config["small_product_kernels"].endswith(("(snb)", "(generic)"))
 
 
 def test_import_changes_no_environment_variable():

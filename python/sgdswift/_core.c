@@ -585,6 +585,7 @@ static PyObject *configuration(PyObject *self, PyObject *unused) {
     static const struct { const char *key; void (*read)(char *, int64_t); } entries[] = {
         {"instruction_set", sgd_instruction_set}, {"detected_instruction_set", sgd_detected_instruction_set},
         {"matrix_engine", sgd_matrix_engine}, {"matrix_kernels", sgd_matrix_kernels},
+        {"small_product_kernels", sgd_small_product_kernels},
     };
     PyObject *result = PyDict_New();
     for (size_t i = 0; result && i < sizeof entries / sizeof entries[0]; i++) {
@@ -608,7 +609,7 @@ static struct PyModuleDef module_definition = {
          "set_thread_count(count)\n--\n\nThreads sharing the core's work (clamped to 1...max_threads())."},
         {"max_threads", max_threads, METH_NOARGS, "max_threads()\n--\n\nThe largest thread count accepted."},
         {"configuration", configuration, METH_NOARGS,
-         "configuration()\n--\n\nThe instruction sets (in use, detected) and the matrix engine (build, kernels)."},
+         "configuration()\n--\n\nThe instruction sets (in use, detected) and the matrix engines (build, kernels, small products)."},
         {NULL, NULL, 0, NULL},
     },
 };

@@ -93,4 +93,4 @@ def set_thread_count(count: int) -> None:
 def max_threads() -> int:
     """The largest thread count accepted."""
 def configuration() -> dict[str, str]:
-    """The instruction sets (in use, detected) and the matrix engine (build, kernels)."""
+    """The instruction sets (in use, detected) and the matrix engines (build, kernels, small products)."""

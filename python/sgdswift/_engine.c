@@ -1,13 +1,14 @@
-/* The environment as the extension's private OpenBLAS sees it.
+/* The environment as the extension's private matrix engines, OpenBLAS and libxsmm, see it.
  *
- * OpenBLAS is linked statically into the extension (setup.py) so that it is sgdswift's alone. When it is
- * loaded it reads its settings from environment variables (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS,
- * OPENBLAS_L2_SIZE, ...) that users and system images set for the OpenBLAS that NumPy shares; read by
- * ours, they would, for instance, run AVX2 kernels on an AVX-512 CPU. So the extension is linked with
- * `-Wl,--wrap=getenv`: every getenv in it comes here. Ours gets no OPENBLAS_* or GOTO_* variable but
- * OPENBLAS_CORETYPE, which names the kernels of the instruction set sgdswift selected (CPUID, or a
- * narrower SGDSWIFT_ISA), so that the products and the elementwise kernels follow the same choice.
- * The environment itself is never changed; every other name is looked up as usual. */
+ * Both are linked statically into the extension (setup.py) so that they are sgdswift's alone. When they
+ * are loaded they read settings from environment variables (OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS,
+ * OPENBLAS_L2_SIZE, LIBXSMM_TARGET, ...) that users and system images set for the copies NumPy and others
+ * share; read by ours, they would, for instance, run AVX2 kernels on an AVX-512 CPU. So the extension is
+ * linked with `-Wl,--wrap=getenv`: every getenv in it comes here. Ours get no OPENBLAS_*, GOTO_* or
+ * LIBXSMM_* variable but OPENBLAS_CORETYPE and LIBXSMM_TARGET, which name the kernels of the instruction
+ * set sgdswift selected (CPUID, or a narrower SGDSWIFT_ISA), so that the products and the elementwise
+ * kernels follow the same choice. The environment itself is never changed; every other name is looked
+ * up as usual. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +29,19 @@ static char *openblas_core(sgd_isa isa) {
     }
 }
 
+/* libxsmm's name for the code it may generate; NULL lets it choose by itself (it knows every x86 CPU
+ * it can generate code for). "generic" generates none: every product then goes to OpenBLAS. */
+static char *libxsmm_target(sgd_isa isa) {
+    static char haswell[] = "hsw", generic[] = "generic";
+    if (isa >= sgd_isa_detected()) return NULL;
+    return isa == SGD_ISA_AVX2 ? haswell : generic;
+}
+
 char *__wrap_getenv(const char *name) {
-    if (name && strcmp(name, "OPENBLAS_CORETYPE") == 0) return openblas_core(sgd_isa_selected());
-    if (name && (strncmp(name, "OPENBLAS_", 9) == 0 || strncmp(name, "GOTO_", 5) == 0)) return NULL;
+    if (name == NULL) return __real_getenv(name);
+    if (strcmp(name, "OPENBLAS_CORETYPE") == 0) return openblas_core(sgd_isa_selected());
+    if (strcmp(name, "LIBXSMM_TARGET") == 0) return libxsmm_target(sgd_isa_selected());
+    if (strncmp(name, "OPENBLAS_", 9) == 0 || strncmp(name, "GOTO_", 5) == 0 || strncmp(name, "LIBXSMM_", 8) == 0)
+        return NULL;
     return __real_getenv(name);
 }

@@ -4,8 +4,8 @@ The choice is made once, when sgdswift is imported, from the CPU itself (CPUID):
 x86-64 CPU and uses AVX2 + FMA or AVX-512 where the CPU has them. The environment variable
 SGDSWIFT_ISA ("baseline", "avx2" or "avx512") asks for a narrower set than the CPU has, e.g. to compare
 the paths or to reproduce results from an older machine; it is read, never written. The matrix engine
-(a private OpenBLAS) runs the kernels of the same set and ignores OPENBLAS_* variables, which belong
-to the OpenBLAS that NumPy shares.
+(a private OpenBLAS, and libxsmm for small products) runs the kernels of the same set and ignores
+OPENBLAS_* and LIBXSMM_* variables, which belong to the copies that NumPy and others share.
 """
 import os
 
@@ -24,8 +24,11 @@ def get_config() -> dict:
     - ``instruction_set``: the vector instruction set of the core's elementwise kernels (activations,
       optimizer updates, finiteness checks), one of ``INSTRUCTION_SETS``;
     - ``detected_instruction_set``: the widest this CPU has;
-    - ``matrix_engine``: the matrix-product library's build, and ``matrix_kernels``: the CPU family
-      whose kernels it runs;
+    - ``matrix_engine``: the matrix-product library's build (OpenBLAS), and ``matrix_kernels``: the CPU
+      family whose kernels it runs;
+    - ``small_product_kernels``: the engine of the small products (libxsmm, which generates a kernel for
+      each shape) and the CPU it generates them for; with "generic" or "wsm" it generates none and
+      OpenBLAS does every product;
     - ``threads``: the threads that share each fit, predict or gradient (``set_num_threads``).
     """
     return {**_core.configuration(), "threads": get_num_threads()}

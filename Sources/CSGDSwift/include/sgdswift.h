@@ -121,11 +121,13 @@ int64_t sgd_max_threads(void);
 /* What the core chose when it was loaded, as text written into out (at most capacity bytes with the
  * NUL): the instruction set of its elementwise kernels and the widest this CPU has ("baseline",
  * "avx2" or "avx512"; see CInstructionSet), and the matrix engine's build and the CPU family whose
- * kernels it runs. */
+ * kernels it runs (OpenBLAS). */
 void sgd_instruction_set(char *_Nonnull out, int64_t capacity);
 void sgd_detected_instruction_set(char *_Nonnull out, int64_t capacity);
 void sgd_matrix_engine(char *_Nonnull out, int64_t capacity);
 void sgd_matrix_kernels(char *_Nonnull out, int64_t capacity);
+/* The engine of the small products (libxsmm), its version and the CPU it generates kernels for. */
+void sgd_small_product_kernels(char *_Nonnull out, int64_t capacity);
 
 sgd_status sgd_network_create(int32_t dtype, const int64_t *_Nonnull sizes, int64_t layer_count,
                               const char *_Nonnull hidden, const char *_Nonnull output,
