@@ -33,7 +33,7 @@ extension Network {
             try Workspace(self, capacity: min(Self.chunkRows, $0.x.rows), backpropagates: false)
         }
         let gradient = try Buffer<T>(count: parameters.count)
-        let step = try GradientStep(self, options: options, rows: n)
+        let step = try GradientStep(self, options: options, rows: n, batchRows: batchSize)
         let otherHalf = try Buffer<T>(count: parameters.count)
         var spare = otherHalf.base
         func publish() {
