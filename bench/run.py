@@ -6,7 +6,8 @@ Peers (`pip install .[bench]`): a vectorised NumPy implementation (always), scik
 MLPClassifier (partial_fit), PyTorch on the CPU (nn.Sequential + torch.optim, threads = cores) and
 JAX (a jitted step per mini-batch, and the whole epoch jitted with lax.scan). A peer that is not
 installed is reported as missing. Each figure is the median of `--epochs` timed epochs after one
-warm-up epoch, data shuffled every epoch, float32 everywhere. The table also gives every peer's ratio
+warm-up epoch, data shuffled every epoch, float32 everywhere; each (configuration, peer) runs in a
+process of its own, so that no peer's threads or libraries slow another. The table also gives every peer's ratio
 to sgdswift, the achieved GFLOP/s (matrix-product work of forward and backward passes) and its share of
 the machine's measured float32 FMA peak (bench/fma_peak.c, built with gcc: independent FMA chains on every
 thread, for each vector instruction set the CPU has; the share is of the widest), and the sgemm ceiling
@@ -442,7 +443,31 @@ def machine():
             f"{config['threads']} threads")
 
 
+def measure_alone(name, peer, epochs):
+    """Seconds per epoch of `peer` on configuration `name`, measured in a process of its own: peers
+    that share a process slow each other down (measured: JAX's C3 epoch took 1.8 s alone and 3.2 s after
+    PyTorch had run in the same process). Returns (seconds, None) or (None, what is missing)."""
+    child = subprocess.run([sys.executable, os.path.abspath(__file__), "--alone", name, peer, "--epochs", str(epochs)],
+                           capture_output=True, text=True)
+    if child.returncode != 0:
+        raise RuntimeError(f"{name} {peer} failed:\n{child.stderr}")
+    answer = child.stdout.strip().splitlines()[-1]
+    return (None, answer.split(" ", 1)[1]) if answer.startswith("missing ") else (float(answer), None)
+
+
+def run_alone(name, peer, epochs):
+    """The child's side of `measure_alone`: prints the seconds, or "missing <module>"."""
+    (X, y), _ = load_mnist()
+    try:
+        print(dict(PEERS)[peer](CONFIGS[name], X, y, epochs))
+    except ImportError as error:
+        print(f"missing {error.name or error}")
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--alone":
+        name, peer, epochs = sys.argv[2], sys.argv[3], int(sys.argv[5])
+        return run_alone(name, peer, epochs)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per figure (after one warm-up)")
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
@@ -466,11 +491,10 @@ def main():
         for peer, bench in PEERS:
             if peer not in args.peers:
                 continue
-            try:
-                seconds = bench(config, X, y, args.epochs)
-            except ImportError as error:
+            seconds, missing = measure_alone(name, peer, args.epochs)
+            if missing:
                 results[name, peer] = None
-                print(f"{name} {peer:12s} missing ({error.name or error})", flush=True)
+                print(f"{name} {peer:12s} missing ({missing})", flush=True)
                 continue
             results[name, peer] = seconds
             print(f"{name} {peer:12s} {seconds:.3f} s/epoch", flush=True)
@@ -480,7 +504,8 @@ def main():
     memory = {mode: peak_memory(mode) for mode in ("array", "memmap")}
 
     lines = [f"Machine: {machine()}. sgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s. {peak_text}.", "",
-             f"One epoch of 60 000 MNIST images, float32, median of {args.epochs} after a warm-up.", "",
+             f"One epoch of 60 000 MNIST images, float32, median of {args.epochs} after a warm-up, each peer in a "
+             "process of its own.", "",
              "| config | peer | s/epoch | peer ÷ sgdswift | GFLOP/s | % of peak |", "|---|---|---|---|---|---|"]
     for name in args.configs:
         ours = results.get((name, "sgdswift"))

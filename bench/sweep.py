@@ -1,4 +1,4 @@
-"""sgdswift against run.py's peers beyond its three fixed configurations (issue 13, section 4), one process run.
+"""sgdswift against run.py's peers beyond its three fixed configurations (issue 13, section 4), in one run.
 
     python bench/sweep.py [--quick] [--out bench/sweep]
 
@@ -13,15 +13,19 @@
    after every float32 figure), against the measured float64 FMA peak.
 4. predict throughput of C3 (784-1024-1024-10): run.py's predict_throughput.
 
-Each figure is the median of 3 timed epochs after a warm-up (run.py's median_epoch); --quick times 1, on
+Each peer's batch sweep and float64 figure run in a process of their own (peers sharing a process slow
+each other down; see run.py's measure_alone). Each figure is the median of 3 timed epochs after a warm-up
+(run.py's median_epoch); --quick times 1, on
 fewer batch sizes and row counts, for development. Writes <out>.md and, with matplotlib, batch_sweep.png
 and cost_growth.png in <out>'s directory.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,12 +71,14 @@ def timed_epoch(bench, config, X, y, epochs, previous):
     return bench(config, X[:rows], y[:rows], epochs) * len(X) / rows, rows
 
 
-def batch_sweep(X, y, batches, epochs):
+def batch_sweep(X, y, batches, epochs, peers):
     """{(batch, peer): (s per epoch of len(X) rows or None, rows timed, error)}, largest batches first:
     their cheap whole epochs tell which smaller ones need a cap."""
     results, previous = {}, {}
     for batch in sorted(batches, reverse=True):
         for peer, bench in harness.PEERS:
+            if peer not in peers:
+                continue
             figure, error = run_peer(timed_epoch, bench, (*C2[:4], batch, C2[5]), X, y, epochs, previous.get(peer))
             seconds, rows = figure if figure else (None, None)
             previous[peer] = (batch, seconds) if rows == len(X) else None
@@ -118,7 +124,7 @@ def linear_fit(rows, seconds):
     return a, b, np.corrcoef(rows, seconds)[0, 1] ** 2  # a straight line's R² is the squared correlation
 
 
-def float64_figures(X, y, epochs):
+def float64_figures(X, y, epochs, peers):
     """{peer: (s/epoch or None, error)} of C2 in float64. Runs last: jax_enable_x64 stays on once set."""
     try:
         import jax
@@ -128,7 +134,7 @@ def float64_figures(X, y, epochs):
         pass  # the JAX peers report themselves missing
     X64, results = X.astype(np.float64), {}
     for peer, bench in harness.PEERS:
-        if peer in FLOAT64_PEERS:
+        if peer in peers:
             results[peer] = run_peer(bench, C2, X64, y, epochs, dtype="float64")
             shown = f"{results[peer][0]:.3f} s/epoch" if results[peer][0] is not None else results[peer][1]
             print(f"float64 {peer:12s} {shown}", flush=True)
@@ -275,11 +281,32 @@ def other_cpu_seconds():
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK") - sum(own[:4])
 
 
+def alone(part, peer, quick):
+    """`part` ("sweep" or "float64") for one peer, in a process of its own (run.py's measure_alone says
+    why): {key: figure}, keys as batch_sweep's and float64_figures' results."""
+    command = [sys.executable, os.path.abspath(__file__), "--alone", part, peer] + (["--quick"] if quick else [])
+    child = subprocess.run(command, capture_output=True, text=True)
+    print(child.stdout.rstrip().rsplit("\n", 1)[0] if "\n" in child.stdout.strip() else "", flush=True)
+    if child.returncode != 0:
+        return {}, f"failed (exit {child.returncode}): {(child.stderr.strip().splitlines() or [''])[-1][:120]}"
+    return {tuple(key) if isinstance(key, list) else key: tuple(value)
+            for key, value in json.loads(child.stdout.strip().splitlines()[-1])}, None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer batch sizes and rows, 1 timed epoch")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "sweep"))
+    parser.add_argument("--alone", nargs=2, metavar=("PART", "PEER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.alone:  # a child of `alone`: one peer's part, printed as JSON on the last line
+        part, peer = args.alone
+        (X, y), _ = load_mnist()
+        epochs = 1 if args.quick else 3
+        found = (batch_sweep(X, y, QUICK_BATCHES if args.quick else BATCHES, epochs, [peer]) if part == "sweep"
+                 else float64_figures(X, y, epochs, [peer]))
+        print(json.dumps([[list(key) if isinstance(key, tuple) else key, list(value)] for key, value in found.items()]))
+        return
     figures = types.SimpleNamespace(quick=args.quick, epochs=1 if args.quick else 3,
                                 batches=sorted(QUICK_BATCHES if args.quick else BATCHES))
     started, others_before = time.perf_counter(), other_cpu_seconds()
@@ -296,13 +323,19 @@ def main():
     figures.header = (f"Machine: {harness.machine()}. sgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s. "
                       f"{peak_text}.")
 
-    figures.sweep = batch_sweep(X, y, figures.batches, figures.epochs)
+    figures.sweep = {}
+    for peer, _ in harness.PEERS:
+        found, error = alone("sweep", peer, args.quick)
+        figures.sweep.update(found or {(batch, peer): (None, None, error) for batch in figures.batches})
     figures.growth, figures.storage = cost_growth(X, y, QUICK_GROWTH_ROWS if args.quick else GROWTH_ROWS, figures.epochs)
     figures.fit = linear_fit(list(figures.growth), list(figures.growth.values()))
     figures.throughput = harness.predict_throughput(X)
     print(f"predict: {figures.throughput}", flush=True)
     figures.peak64 = harness.fma_peak(threads, isas=FLOAT64_KERNEL)
-    figures.float64 = float64_figures(X, y, figures.epochs)
+    figures.float64 = {}
+    for peer in FLOAT64_PEERS:
+        found, error = alone("float64", peer, args.quick)
+        figures.float64.update(found or {peer: (None, error)})
 
     elapsed, others_after = time.perf_counter() - started, other_cpu_seconds()
     figures.others = (others_after - others_before) / elapsed if others_before is not None else None
