@@ -1,4 +1,5 @@
 // swift-tools-version:5.9
+import Foundation
 import PackageDescription
 
 // The training core (SGDCore, pure Swift) is exported through @_cdecl functions (SGDExports) declared
@@ -17,6 +18,9 @@ let avx512: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512", "-X
 let (avx2, avx512): ([SwiftSetting], [SwiftSetting]) = ([], [])
 #endif
 
+// Whether libxsmm's header is where Debian's libxsmm-dev puts it (CSmallProducts checks the same).
+let hasLibxsmm = FileManager.default.fileExists(atPath: "/usr/include/libxsmm.h")
+
 let package = Package(
     name: "sgdswift",
     products: [
@@ -29,9 +33,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "CInstructionSet"),
-        // libxsmm (Debian's libxsmm-dev) for the small products; its BLAS fallback is OpenBLAS.
-        .target(name: "CSmallProducts", linkerSettings: [.linkedLibrary("xsmm"), .linkedLibrary("openblas"),
-                                                        .linkedLibrary("dl"), .linkedLibrary("rt")]),
+        // libxsmm (Debian's libxsmm-dev, x86-64 only) for the small products, when it is installed; its BLAS
+        // fallback is OpenBLAS. Without it every product goes to OpenBLAS.
+        .target(name: "CSmallProducts", linkerSettings: hasLibxsmm
+                    ? [.linkedLibrary("xsmm"), .linkedLibrary("openblas"), .linkedLibrary("dl"), .linkedLibrary("rt")]
+                    : []),
         .target(name: "SGDNumerics", dependencies: ["CBLAS", "CSmallProducts"]),
         .target(name: "SGDKernels", dependencies: ["SGDNumerics"]),
         .target(name: "SGDKernelsAVX2", dependencies: ["SGDNumerics"], swiftSettings: avx2),

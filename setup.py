@@ -58,7 +58,10 @@ def openblas_flags() -> list[str]:
 
 def libxsmm_flags() -> list[str]:
     """libxsmm (Debian's libxsmm-dev ships only the static archive), before OpenBLAS, which provides the
-    BLAS it falls back on; private to the extension like OpenBLAS."""
+    BLAS it falls back on; private to the extension like OpenBLAS. None when it is not installed (it
+    exists for x86-64 only): every product then goes to OpenBLAS."""
+    if subprocess.run(["pkg-config", "--exists", "libxsmm"]).returncode != 0:
+        return []
     libdir = subprocess.run(["pkg-config", "--variable=libdir", "libxsmm"], check=True, capture_output=True,
                             text=True).stdout.strip()
     return [str(Path(libdir) / "libxsmm.a"), "-ldl", "-lrt"]

@@ -10,7 +10,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev pkg-config)
 # libxsmm: the generated kernels of the small matrix products (static archive, linked into the extension).
-pkg-config --exists libxsmm 2>/dev/null || missing+=(libxsmm-dev pkg-config)
+# It exists for x86-64 only; elsewhere OpenBLAS does every product.
+[ "$(uname -m)" != x86_64 ] || pkg-config --exists libxsmm 2>/dev/null || missing+=(libxsmm-dev pkg-config)
 # Fashion-MNIST, offline (IDX files under /usr/share/datasets/fashion-mnist).
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || missing+=(dataset-fashion-mnist)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,5 +1,13 @@
 #include "small_products.h"
 
+/* libxsmm (Debian's libxsmm-dev) exists for x86-64 only; built without it, every product goes to BLAS. */
+#if defined(__has_include)
+#if __has_include(<libxsmm.h>)
+#define SGD_HAVE_LIBXSMM 1
+#endif
+#endif
+
+#ifdef SGD_HAVE_LIBXSMM
 #include <libxsmm.h>
 
 /* libxsmm is column-major. A row-major matrix is the column-major transpose on the same memory, so the
@@ -36,3 +44,21 @@ int sgd_small_dgemm(int transpose_a, int transpose_b, int m, int n, int k, const
 const char *sgd_small_products_target(void) { return libxsmm_get_target_arch(); }
 
 const char *sgd_small_products_version(void) { return LIBXSMM_VERSION; }
+
+#else
+
+int sgd_small_sgemm(int transpose_a, int transpose_b, int m, int n, int k, const float *a, int lda,
+                    const float *b, int ldb, float beta, float *c, int ldc) {
+    return 0;
+}
+
+int sgd_small_dgemm(int transpose_a, int transpose_b, int m, int n, int k, const double *a, int lda,
+                    const double *b, int ldb, double beta, double *c, int ldc) {
+    return 0;
+}
+
+const char *sgd_small_products_target(void) { return "none"; }
+
+const char *sgd_small_products_version(void) { return "absent"; }
+
+#endif

@@ -11,7 +11,7 @@ int sgd_small_dgemm(int transpose_a, int transpose_b, int m, int n, int k, const
                     const double *b, int ldb, double beta, double *c, int ldc);
 
 /* The CPU libxsmm generates code for (e.g. "cpx", "skx", "hsw"; "generic" or "wsm": no kernels), and
- * libxsmm's version. */
+ * libxsmm's version; "none" and "absent" when sgdswift was built without libxsmm. */
 const char *sgd_small_products_target(void);
 const char *sgd_small_products_version(void);
 
