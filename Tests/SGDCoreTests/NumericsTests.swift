@@ -64,7 +64,9 @@ final class NumericsTests: XCTestCase {
                                                a: aMatrix.base, lda: aMatrix.stride, b: bMatrix.base, ldb: bMatrix.stride,
                                                beta: accumulate ? 1 : 0, c: cMatrix.base, ldc: cMatrix.stride)
                         // libxsmm 1.17 generates no kernel for a transposed second operand, nor without AVX.
-                        if !transposeB && InstructionSet.detected >= .avx2 { XCTAssertTrue(done, label) }
+                        if MatrixEngine.hasGeneratedKernels && !transposeB && InstructionSet.detected >= .avx2 {
+                            XCTAssertTrue(done, label)
+                        }
                         if !done { continue }
                     }
                     let expected = naiveProduct(a.map(Double.init), aShape.0, aShape.1, transposeA: transposeA,

@@ -28,7 +28,8 @@ def get_config() -> dict:
       family whose kernels it runs;
     - ``small_product_kernels``: the engine of the small products (libxsmm, which generates a kernel for
       each shape) and the CPU it generates them for; with "generic" or "wsm" it generates none and
-      OpenBLAS does every product;
+      OpenBLAS does every product, as it does in a build without libxsmm ("none (built without
+      libxsmm)": libxsmm exists for x86-64 only);
     - ``threads``: the threads that share each fit, predict or gradient (``set_num_threads``).
     """
     return {**_core.configuration(), "threads": get_num_threads()}

@@ -30,6 +30,10 @@ public enum MatrixEngine: Equatable {
     /// libxsmm's version and the CPU it generates kernels for, e.g. "libxsmm 1.17.0 (cpx)" (Cooper Lake's
     /// AVX-512); "generic" or "wsm" mean none (no AVX), and every product goes to OpenBLAS.
     public static var generatedKernelsDescription: String {
-        "libxsmm \(String(cString: sgd_small_products_version())) (\(String(cString: sgd_small_products_target())))"
+        guard hasGeneratedKernels else { return "none (built without libxsmm)" }
+        return "libxsmm \(String(cString: sgd_small_products_version())) (\(String(cString: sgd_small_products_target())))"
     }
+
+    /// Whether sgdswift was built with libxsmm (it exists for x86-64 only).
+    public static var hasGeneratedKernels: Bool { String(cString: sgd_small_products_version()) != "absent" }
 }
