@@ -134,8 +134,9 @@ extension Network {
     /// A job that gathers the rows of the next mini-batch `next` into the workspace's spare buffers, to
     /// run beside the current one's work (its rows are scattered over all the data: copying them is
     /// memory latency, which the other core hides); nil when the rows are read in place, when the
-    /// batch is more than one chunk, or too small to pay for the hand-off. Two tiles, which fill the gaps between the phase's product tiles
-    /// (one tile made that phase as long as the gather and the products one after the other).
+    /// batch is more than one chunk, or too small to pay for the hand-off. Two tiles, which fill the
+    /// gaps between the phase's product tiles (one tile made that phase as long as the gather and the
+    /// products one after the other).
     func gatherAhead(_ x: Matrix<T>, _ y: Targets<T>, _ next: RowSelection, _ workspace: Workspace<T>) -> PhaseJob? {
         // Fewer values than this are copied faster than a hand-off to the other core costs (measured on
         // 784-128-10: gathering one to four rows ahead made batches of 1 to 4 rows 10–15% slower).
