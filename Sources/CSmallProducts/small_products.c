@@ -41,6 +41,8 @@ int sgd_small_dgemm(int transpose_a, int transpose_b, int m, int n, int k, const
     return 1;
 }
 
+int sgd_small_products_available(void) { return 1; }
+
 const char *sgd_small_products_target(void) { return libxsmm_get_target_arch(); }
 
 const char *sgd_small_products_version(void) { return LIBXSMM_VERSION; }
@@ -56,6 +58,8 @@ int sgd_small_dgemm(int transpose_a, int transpose_b, int m, int n, int k, const
                     const double *b, int ldb, double beta, double *c, int ldc) {
     return 0;
 }
+
+int sgd_small_products_available(void) { return 0; }
 
 const char *sgd_small_products_target(void) { return "none"; }
 

@@ -10,6 +10,10 @@ int sgd_small_sgemm(int transpose_a, int transpose_b, int m, int n, int k, const
 int sgd_small_dgemm(int transpose_a, int transpose_b, int m, int n, int k, const double *a, int lda,
                     const double *b, int ldb, double beta, double *c, int ldc);
 
+/* Whether sgdswift was built with libxsmm (it exists for x86-64 only): without it the functions above
+ * always answer 0. */
+int sgd_small_products_available(void);
+
 /* The CPU libxsmm generates code for (e.g. "cpx", "skx", "hsw"; "generic" or "wsm": no kernels), and
  * libxsmm's version; "none" and "absent" when sgdswift was built without libxsmm. */
 const char *sgd_small_products_target(void);

@@ -13,11 +13,6 @@ public enum InstructionSet: String, CaseIterable, Comparable, Sendable {
     public static let detected = InstructionSet(sgd_isa_detected())
     /// The set in use.
     public static let selected = InstructionSet(sgd_isa_selected())
-    /// The set SGDSWIFT_ISA names, if it names one.
-    public static var requested: InstructionSet? {
-        let isa = sgd_isa_requested()
-        return isa == SGD_ISA_INVALID ? nil : InstructionSet(isa)
-    }
     /// The sets this CPU runs, narrowest first.
     public static var available: [InstructionSet] { allCases.filter { $0 <= detected } }
 

@@ -35,5 +35,5 @@ public enum MatrixEngine: Equatable {
     }
 
     /// Whether sgdswift was built with libxsmm (it exists for x86-64 only).
-    public static var hasGeneratedKernels: Bool { String(cString: sgd_small_products_version()) != "absent" }
+    public static var hasGeneratedKernels: Bool { sgd_small_products_available() == 1 }
 }

@@ -25,8 +25,9 @@ final class GradientStep<T: Scalar> {
         // θ is split only when the mini-batch's products are: a step whose products run on one core
         // and whose update runs on two moves θ, θ′ and ∇C between the cores' caches every step (measured
         // on 784-128-10 at batch 1: 2.9× slower on two threads than on one).
-        let productWork = batchRows * network.layers.reduce(0) { $0 + $1.fanIn * $1.fanOut }
-        tiles = productWork < 2 * Network<T>.minimumProductTile
+        let multiplyAdds = network.layers.reduce(0) { $0 + $1.fanIn * $1.fanOut }  // ≤ the parameter count
+        let (productWork, overflow) = batchRows.multipliedReportingOverflow(by: multiplyAdds)
+        tiles = !overflow && productWork < 2 * Network<T>.minimumProductTile
             ? Tiling(extent: network.parameters.count, count: 1)
             : Tiling(extent: network.parameters.count, workPerUnit: 1, minimumWork: Network<T>.minimumElementwiseTile,
                      granule: 16)
