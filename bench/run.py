@@ -443,6 +443,21 @@ def machine():
             f"{config['threads']} threads")
 
 
+def machine_figures():
+    """The report's header (the machine, the sgemm ceiling and the float32 FMA peak of every vector
+    instruction set, measured now), printed, and the widest set's peak (None without a C compiler)."""
+    ceiling, threads = sgemm_ceiling(), sg.get_num_threads()
+    peaks = fma_peak(threads)
+    widest = list(peaks)[-1] if peaks else None
+    peak_text = "FMA peak not measured (no C compiler)"
+    if peaks:
+        peak_text = ("FMA peak (float32, " + ", ".join(f"{isa} {value:.0f}" for isa, value in peaks.items())
+                     + f" GFLOP/s on {threads} threads; % of peak is of {widest})")
+    header = f"Machine: {machine()}. sgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s. {peak_text}."
+    print(header, flush=True)
+    return header, peaks.get(widest) if widest else None
+
+
 def measure_alone(name, peer, epochs):
     """Seconds per epoch of `peer` on configuration `name`, measured in a process of its own: peers
     that share a process slow each other down (measured: JAX's C3 epoch took 1.8 s alone and 3.2 s after
@@ -476,19 +491,10 @@ def main():
     args = parser.parse_args()
 
     (X, y), _ = load_mnist()
-    ceiling = sgemm_ceiling()
-    peaks = fma_peak(sg.get_num_threads())
-    widest = list(peaks)[-1] if peaks else None
-    peak = peaks[widest] if widest else None
-    peak_text = "FMA peak not measured (no C compiler)"
-    if peaks:
-        peak_text = ("FMA peak (float32, " + ", ".join(f"{isa} {value:.0f}" for isa, value in peaks.items())
-                     + f" GFLOP/s on {sg.get_num_threads()} threads; % of peak is of {widest})")
-    print(f"machine: {machine()}\nsgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s\n{peak_text}", flush=True)
+    header, peak = machine_figures()
     results = {}
     for name in args.configs:
-        config = CONFIGS[name]
-        for peer, bench in PEERS:
+        for peer, _ in PEERS:
             if peer not in args.peers:
                 continue
             seconds, missing = measure_alone(name, peer, args.epochs)
@@ -503,7 +509,7 @@ def main():
     print(f"threading: {threading}", flush=True)
     memory = {mode: peak_memory(mode) for mode in ("array", "memmap")}
 
-    lines = [f"Machine: {machine()}. sgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s. {peak_text}.", "",
+    lines = [header, "",
              f"One epoch of 60 000 MNIST images, float32, median of {args.epochs} after a warm-up, each peer in a "
              "process of its own.", "",
              "| config | peer | s/epoch | peer ÷ sgdswift | GFLOP/s | % of peak |", "|---|---|---|---|---|---|"]

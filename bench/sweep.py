@@ -312,16 +312,8 @@ def main():
     started, others_before = time.perf_counter(), other_cpu_seconds()
 
     (X, y), _ = load_mnist()
-    figures.rows, ceiling, threads = len(X), harness.sgemm_ceiling(), sg.get_num_threads()
-    peaks = harness.fma_peak(threads)
-    widest = list(peaks)[-1] if peaks else None
-    figures.peak, peak_text = peaks.get(widest), "FMA peak not measured (no C compiler)"  # run.py main()'s wording
-    if peaks:
-        peak_text = ("FMA peak (float32, " + ", ".join(f"{isa} {value:.0f}" for isa, value in peaks.items())
-                     + f" GFLOP/s on {threads} threads; % of peak is of {widest})")
-    print(f"machine: {harness.machine()}\nsgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s\n{peak_text}")
-    figures.header = (f"Machine: {harness.machine()}. sgemm ceiling (NumPy float32 2048³): {ceiling:.0f} GFLOP/s. "
-                      f"{peak_text}.")
+    figures.rows, threads = len(X), sg.get_num_threads()
+    figures.header, figures.peak = harness.machine_figures()
 
     figures.sweep = {}
     for peer, _ in harness.PEERS:
