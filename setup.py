@@ -11,10 +11,12 @@ import platform
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.sdist import sdist
 
 ROOT = Path(__file__).resolve().parent
 
@@ -93,6 +95,30 @@ class BuildSwiftExtension(build_ext):
         super().run()
 
 
+class SourceDistribution(sdist):
+    def make_release_tree(self, base_dir, files):
+        """Sources/SGDKernelsAVX2 and Sources/SGDKernelsAVX512 are links to Sources/SGDKernels (one source
+        folder compiled three times, Package.swift). setuptools lists a file reachable by several paths
+        once, under one of them, so the release tree would get one folder of the three: put the real
+        folder and its links back as the repository has them."""
+        super().make_release_tree(base_dir, files)
+        release = Path(base_dir)
+        for link in sorted((ROOT / "Sources").iterdir()):
+            if not link.is_symlink():
+                continue
+            target = link.resolve()
+            if not (release / target.relative_to(ROOT)).is_dir():
+                shutil.copytree(target, release / target.relative_to(ROOT))
+            released_link = release / link.relative_to(ROOT)
+            if released_link.is_dir() and not released_link.is_symlink():
+                shutil.rmtree(released_link)
+            released_link.symlink_to(os.readlink(link))
+
+
+# From CPython 3.11 on, the limited API has the buffer protocol, which is all _core.c needs beyond it: one
+# abi3 build then serves 3.11 and every later CPython. 3.10 gets a build of its own.
+LIMITED_API = sys.version_info >= (3, 11)
+
 setup(
     ext_modules=[
         Extension(
@@ -100,7 +126,10 @@ setup(
             sources=["python/sgdswift/_core.c", "python/sgdswift/_engine.c"],
             include_dirs=["Sources/CSGDSwift/include", "Sources/CInstructionSet/include"],
             extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter"],
+            define_macros=[("Py_LIMITED_API", "0x030B0000")] if LIMITED_API else [],
+            py_limited_api=LIMITED_API,
         )
     ],
-    cmdclass={"build_ext": BuildSwiftExtension},
+    cmdclass={"build_ext": BuildSwiftExtension, "sdist": SourceDistribution},
+    options={"bdist_wheel": {"py_limited_api": "cp311"}} if LIMITED_API else {},
 )

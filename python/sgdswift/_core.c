@@ -6,6 +6,10 @@
  * Every method has the same shape: parse its keywords into the BufferRequests it declares; begin_call
  * (acquire the buffers, all or none; occupy the objects; release the GIL); the core call; end_call (take
  * the GIL back, free the objects, release the buffers, raise from the status).
+ *
+ * Only CPython's limited API is used, so that with Py_LIMITED_API defined (setup.py does so from 3.11 on,
+ * where the buffer protocol joined it) one build serves every later CPython: the types are made from
+ * specs, and objects are reached through functions, never through struct fields.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -36,9 +40,35 @@ typedef struct {
     void *parameters; /* owned by the network, fixed for its lifetime */
 } NetworkObject;
 
-static PyTypeObject NetworkType, OptimizerType;
+static PyTypeObject *NetworkType, *OptimizerType; /* made once, by PyInit__core */
 
-static const char *name_of(const CoreObject *self) { return Py_TYPE(self) == &NetworkType ? "network" : "optimizer"; }
+static const char *name_of(const CoreObject *self) { return Py_TYPE(self) == NetworkType ? "network" : "optimizer"; }
+
+/* The name of `object`'s type as tracebacks print it ("float", "numpy.ndarray"); a new reference. */
+static PyObject *type_name(PyObject *object) {
+    PyObject *type = (PyObject *)Py_TYPE(object);
+    PyObject *module = PyObject_GetAttrString(type, "__module__");
+    PyObject *name = PyObject_GetAttrString(type, "__qualname__");
+    PyObject *result = NULL;
+    if (module && name && PyUnicode_Check(module) && PyUnicode_CompareWithASCIIString(module, "builtins") != 0)
+        result = PyUnicode_FromFormat("%U.%U", module, name);
+    else if (name)
+        result = Py_NewRef(name);
+    Py_XDECREF(module);
+    Py_XDECREF(name);
+    if (!result) {
+        PyErr_Clear();
+        result = PyUnicode_FromString("?");
+    }
+    return result;
+}
+
+/* Raises `exception` with `format` ("%s ... %U"): the argument's name, then the type name of `object`. */
+static void raise_with_type_name(PyObject *exception, const char *format, const char *argument, PyObject *object) {
+    PyObject *name = type_name(object);
+    if (name) PyErr_Format(exception, format, argument, name);
+    Py_XDECREF(name);
+}
 
 /* A tuple of the items of `object`: a snapshot that Python code run meanwhile (an item's __index__ or
  * buffer export) cannot change under our borrowed references. */
@@ -103,8 +133,8 @@ static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype)
         const char *element = element_dtype == SGD_FLOAT32 ? "float32" : "float64";
         int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (request->writable || output ? PyBUF_WRITABLE : 0);
         if (!PyObject_CheckBuffer(request->object)) {
-            PyErr_Format(PyExc_TypeError, "%s: expected a buffer such as a NumPy array, got %.100s", request->name,
-                         Py_TYPE(request->object)->tp_name);
+            raise_with_type_name(PyExc_TypeError, "%s: expected a buffer such as a NumPy array, got %U", request->name,
+                                 request->object);
         } else if (PyObject_GetBuffer(request->object, &request->view, flags) < 0) {
             /* raised by the exporter: not C-contiguous, or read-only */
         } else if (!has_expected_layout(request, element_dtype)) {
@@ -200,11 +230,11 @@ static PyObject *Network_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
         return NULL;
     PyObject *sizes = item_tuple(sizes_object, "sizes: expected a sequence of ints");
     if (!sizes) return NULL;
-    Py_ssize_t count = PyTuple_GET_SIZE(sizes);
+    Py_ssize_t count = PyTuple_Size(sizes);
     int64_t *values = PyMem_New(int64_t, count + 1);
     if (!values) PyErr_NoMemory();
     for (Py_ssize_t i = 0; values && i < count && !PyErr_Occurred(); i++)
-        values[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(sizes, i));
+        values[i] = PyLong_AsLongLong(PyTuple_GetItem(sizes, i));
     Py_DECREF(sizes);
     void *network = NULL;
     CoreCall call = {0}; /* occupies nothing: only releases the GIL */
@@ -216,7 +246,7 @@ static PyObject *Network_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
         failed = end_call(&call, status) < 0;
     }
     PyMem_Free(values); /* only with the GIL held */
-    NetworkObject *self = failed ? NULL : (NetworkObject *)type->tp_alloc(type, 0);
+    NetworkObject *self = failed ? NULL : (NetworkObject *)PyType_GenericAlloc(type, 0); /* zeroed */
     if (!self) {
         if (network) sgd_network_destroy(network);
         return NULL;
@@ -230,9 +260,16 @@ static PyObject *Network_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     return (PyObject *)self;
 }
 
+/* Instances of a heap type hold a reference to it. */
+static void free_core_object(CoreObject *self) {
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_Free(self);
+    Py_DECREF(type);
+}
+
 static void Network_dealloc(NetworkObject *self) {
     sgd_network_destroy(self->core.handle);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    free_core_object(&self->core);
 }
 
 /* The flat parameter vector θ = [W1, b1, W2, b2, ...], writable, shared with the core. */
@@ -325,7 +362,7 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     int shuffle, normalize_gradient, report_batches;
     unsigned long long seed, stream;
     double l2, clip_norm;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO:fit", keywords, &OptimizerType, &optimizer,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO:fit", keywords, OptimizerType, &optimizer,
                                      &buffers[X].object, &buffers[Y].object, &buffers[VALIDATION_X].object,
                                      &buffers[VALIDATION_Y].object, &epochs, &batch_size, &shuffle, &seed, &stream,
                                      &l2, &clip_norm, &normalize_gradient, &report_batches, &buffers[HISTORY].object,
@@ -360,17 +397,17 @@ static PyObject *Network_get_parameter_count(NetworkObject *self, void *closure)
     return PyLong_FromSsize_t(self->parameter_count);
 }
 
-static PyTypeObject NetworkType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "sgdswift._core.Network",
-    .tp_doc = "Network(dtype, sizes, hidden, output, loss, init, seed)\n--\n\n"
-              "A Swift-core network handle; use sgdswift.Network.",
-    .tp_basicsize = sizeof(NetworkObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_new = Network_new,
-    .tp_dealloc = (destructor)Network_dealloc,
-    .tp_as_buffer = &(PyBufferProcs){.bf_getbuffer = (getbufferproc)Network_getbuffer},
-    .tp_methods = (PyMethodDef[]){
+static PyType_Spec network_spec = {
+    .name = "sgdswift._core.Network",
+    .basicsize = sizeof(NetworkObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = (PyType_Slot[]){
+    {Py_tp_doc, "Network(dtype, sizes, hidden, output, loss, init, seed)\n--\n\n"
+                "A Swift-core network handle; use sgdswift.Network."},
+    {Py_tp_new, Network_new},
+    {Py_tp_dealloc, Network_dealloc},
+    {Py_bf_getbuffer, Network_getbuffer},
+    {Py_tp_methods, (PyMethodDef[]){
         {"predict", (PyCFunction)(void (*)(void))Network_predict, METH_VARARGS | METH_KEYWORDS,
          "predict($self, /, X, out)\n--\n\nOutput activations of X into out."},
         {"evaluate", (PyCFunction)(void (*)(void))Network_evaluate, METH_VARARGS | METH_KEYWORDS,
@@ -383,10 +420,12 @@ static PyTypeObject NetworkType = {
          "Mini-batch training; callback(kind, epoch, index, loss) returns False to stop."
          " Returns (finished epochs, divergence message or None)."},
         {NULL, NULL, 0, NULL},
-    },
-    .tp_getset = (PyGetSetDef[]){
+    }},
+    {Py_tp_getset, (PyGetSetDef[]){
         {"parameter_count", (getter)Network_get_parameter_count, NULL, "Number of parameters.", NULL},
         {NULL, NULL, NULL, NULL, NULL},
+    }},
+    {0, NULL},
     },
 };
 
@@ -405,7 +444,7 @@ static PyObject *Optimizer_new(PyTypeObject *type, PyObject *args, PyObject *kwa
     CoreCall call = {0}; /* occupies nothing: only releases the GIL */
     begin_call(&call, dtype);
     sgd_status status = sgd_optimizer_create(dtype, settings, &optimizer, call.message, MESSAGE_CAPACITY);
-    CoreObject *self = end_call(&call, status) < 0 ? NULL : (CoreObject *)type->tp_alloc(type, 0);
+    CoreObject *self = end_call(&call, status) < 0 ? NULL : (CoreObject *)PyType_GenericAlloc(type, 0); /* zeroed */
     if (!self) {
         if (optimizer) sgd_optimizer_destroy(optimizer);
         return NULL;
@@ -417,7 +456,7 @@ static PyObject *Optimizer_new(PyTypeObject *type, PyObject *args, PyObject *kwa
 
 static void Optimizer_dealloc(CoreObject *self) {
     sgd_optimizer_destroy(self->handle);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    free_core_object(self);
 }
 
 /* step(parameters, gradients): sequences of buffers of the optimizer's dtype, pairwise of equal size; the
@@ -432,10 +471,10 @@ static PyObject *Optimizer_step(CoreObject *self, PyObject *args, PyObject *kwar
         !(parameters = item_tuple(parameters_object, "parameters: expected a sequence of arrays")) ||
         !(gradients = item_tuple(gradients_object, "gradients: expected a sequence of arrays")))
         goto done;
-    Py_ssize_t arrays = PyTuple_GET_SIZE(parameters);
-    if (PyTuple_GET_SIZE(gradients) != arrays) {
+    Py_ssize_t arrays = PyTuple_Size(parameters);
+    if (PyTuple_Size(gradients) != arrays) {
         PyErr_Format(PyExc_ValueError, "gradients: expected %zd arrays (one per parameter), got %zd", arrays,
-                     PyTuple_GET_SIZE(gradients));
+                     PyTuple_Size(gradients));
         goto done;
     }
     buffers = PyMem_Calloc(2 * arrays + 1, sizeof *buffers);
@@ -447,7 +486,7 @@ static PyObject *Optimizer_step(CoreObject *self, PyObject *args, PyObject *kwar
     }
     for (Py_ssize_t i = 0; i < 2 * arrays; i++) {
         int gradient = i >= arrays;
-        buffers[i] = (BufferRequest){.object = PyTuple_GET_ITEM(gradient ? gradients : parameters, i % arrays),
+        buffers[i] = (BufferRequest){.object = PyTuple_GetItem(gradient ? gradients : parameters, i % arrays),
                                      .kind = BUFFER_VECTOR, .writable = !gradient,
                                      .same_size_as = gradient ? &buffers[i - arrays] : NULL};
         PyOS_snprintf(buffers[i].name, sizeof buffers[i].name, "%s[%zd]", gradient ? "gradients" : "parameters",
@@ -525,7 +564,7 @@ static int Optimizer_set_lr(CoreObject *self, PyObject *value, void *closure) {
     }
     double lr = PyFloat_AsDouble(value);
     if (lr == -1.0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
-        PyErr_Format(PyExc_TypeError, "lr: expected a float, got %.100s", Py_TYPE(value)->tp_name);
+        raise_with_type_name(PyExc_TypeError, "%s: expected a float, got %U", "lr", value);
         return -1;
     }
     CoreCall call = {.objects = {self}, .reentrant = 1};
@@ -534,17 +573,17 @@ static int Optimizer_set_lr(CoreObject *self, PyObject *value, void *closure) {
     return end_call(&call, status);
 }
 
-static PyTypeObject OptimizerType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "sgdswift._core.Optimizer",
-    .tp_doc = "Optimizer(dtype, rule, lr, weight_decay, momentum, dampening, nesterov, alpha, eps, beta1, beta2,"
-              " amsgrad, decoupled_weight_decay)\n--\n\n"
-              "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ...",
-    .tp_basicsize = sizeof(CoreObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_new = Optimizer_new,
-    .tp_dealloc = (destructor)Optimizer_dealloc,
-    .tp_methods = (PyMethodDef[]){
+static PyType_Spec optimizer_spec = {
+    .name = "sgdswift._core.Optimizer",
+    .basicsize = sizeof(CoreObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = (PyType_Slot[]){
+    {Py_tp_doc, "Optimizer(dtype, rule, lr, weight_decay, momentum, dampening, nesterov, alpha, eps, beta1, beta2,"
+                " amsgrad, decoupled_weight_decay)\n--\n\n"
+                "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ..."},
+    {Py_tp_new, Optimizer_new},
+    {Py_tp_dealloc, Optimizer_dealloc},
+    {Py_tp_methods, (PyMethodDef[]){
         {"step", (PyCFunction)(void (*)(void))Optimizer_step, METH_VARARGS | METH_KEYWORDS,
          "step($self, /, parameters, gradients)\n--\n\nOne update of the parameters, in place."},
         {"reset", (PyCFunction)(void (*)(void))Optimizer_reset, METH_VARARGS | METH_KEYWORDS,
@@ -556,11 +595,13 @@ static PyTypeObject OptimizerType = {
         {"restore", (PyCFunction)(void (*)(void))Optimizer_restore, METH_VARARGS | METH_KEYWORDS,
          "restore($self, /, count, steps, values)\n--\n\nSaved state back."},
         {NULL, NULL, 0, NULL},
-    },
-    .tp_getset = (PyGetSetDef[]){
+    }},
+    {Py_tp_getset, (PyGetSetDef[]){
         {"lr", (getter)Optimizer_get_lr, (setter)Optimizer_set_lr,
          "The learning rate of the next steps; may be set during a fit from its callback.", NULL},
         {NULL, NULL, NULL, NULL, NULL},
+    }},
+    {0, NULL},
     },
 };
 
@@ -620,14 +661,16 @@ PyMODINIT_FUNC PyInit__core(void) {
         {"RULE_ADAM", SGD_RULE_ADAM}, {"EVENT_TICK", SGD_EVENT_TICK}, {"EVENT_BATCH_END", SGD_EVENT_BATCH_END},
         {"EVENT_EPOCH_END", SGD_EVENT_EPOCH_END}, {"FLOAT32", SGD_FLOAT32}, {"FLOAT64", SGD_FLOAT64},
     };
-    if (PyType_Ready(&NetworkType) < 0 || PyType_Ready(&OptimizerType) < 0) return NULL;
+    if (!NetworkType) NetworkType = (PyTypeObject *)PyType_FromSpec(&network_spec);
+    if (!OptimizerType) OptimizerType = (PyTypeObject *)PyType_FromSpec(&optimizer_spec);
+    if (!NetworkType || !OptimizerType) return NULL;
     PyObject *module = PyModule_Create(&module_definition);
     PyObject *fields = module ? PyTuple_New(RECORD_FIELD_COUNT) : NULL;
-    int failed = !fields || PyModule_AddObjectRef(module, "Network", (PyObject *)&NetworkType) < 0 ||
-                 PyModule_AddObjectRef(module, "Optimizer", (PyObject *)&OptimizerType) < 0;
+    int failed = !fields || PyModule_AddObjectRef(module, "Network", (PyObject *)NetworkType) < 0 ||
+                 PyModule_AddObjectRef(module, "Optimizer", (PyObject *)OptimizerType) < 0;
     for (Py_ssize_t i = 0; !failed && i < RECORD_FIELD_COUNT; i++) {
-        PyTuple_SET_ITEM(fields, i, PyUnicode_FromString(record_fields[i]));
-        failed = PyTuple_GET_ITEM(fields, i) == NULL;
+        PyObject *field = PyUnicode_FromString(record_fields[i]);
+        failed = !field || PyTuple_SetItem(fields, i, field) < 0; /* takes the reference */
     }
     failed = failed || PyModule_AddObjectRef(module, "RECORD_FIELDS", fields) < 0;
     for (size_t i = 0; !failed && i < sizeof constants / sizeof constants[0]; i++)
