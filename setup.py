@@ -94,6 +94,12 @@ class BuildSwiftExtension(build_ext):
         print("linking the Swift core:", shlex.join(extension.extra_link_args))
         super().run()
 
+    def build_extensions(self):
+        # Python's own link command may name its library directory as a run path (pyenv's builds do). The
+        # extension loads nothing from there, and a wheel must carry no path of the machine that built it.
+        self.compiler.linker_so = [word for word in self.compiler.linker_so if not word.startswith("-Wl,-rpath")]
+        super().build_extensions()
+
 
 class SourceDistribution(sdist):
     def make_release_tree(self, base_dir, files):
