@@ -21,6 +21,7 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 except ImportError:
     plt = None
 
@@ -62,12 +63,14 @@ for name, path in paths.items():
 
 if plt is not None:
     v1, v2 = np.meshgrid(np.linspace(-4.5, 4.5, 200), np.linspace(-1.5, 1.5, 200))
-    figure, axes = plt.subplots(figsize=(8, 4))
-    axes.contour(v1, v2, cost((v1, v2)), levels=np.geomspace(0.01, 120, 15), cmap="Greys")
+    figure, axes = plt.subplots(figsize=(8, 4.4), layout="constrained")
+    axes.contour(v1, v2, cost((v1, v2)), levels=np.geomspace(0.01, 60, 14), cmap="Greys")
     for name, path in paths.items():
         axes.plot(path[:, 0], path[:, 1], ".-", label=name, markersize=3)
-    axes.set(xlabel="v₁", ylabel="v₂", title="Descending C(v) = (v₁² + 100 v₂²)/2")
-    axes.legend()
+    axes.plot(0, 0, "k*", markersize=10, label="minimum")
+    axes.set(xlabel="v₁", ylabel="v₂", title="C(v) = (v₁² + 100 v₂²)/2, 100 steps from (−4, 1): momentum and Adam\n"
+             "reach the minimum, plain gradient descent still crawls along the valley")
+    figure.legend(loc="outside lower center", ncols=4)  # below the axes, where it hides no path
     figure.savefig("surface.png", dpi=120, bbox_inches="tight")
     print("wrote surface.png")
 
@@ -95,11 +98,18 @@ for hidden in ("sigmoid", "relu"):
           + f"   (first/last layer: {first[0] / first[-1]:.2f})")
 
 if plt is not None:
-    figure, axes = plt.subplots(figsize=(6, 4))
+    colours = {"sigmoid": "tab:purple", "relu": "tab:green"}  # as in gradient_descent.ipynb
+    names = {"sigmoid": "sigmoid network", "relu": "ReLU network"}
+    figure, axes = plt.subplots(figsize=(6.5, 4.4), layout="constrained")
+    layers = np.arange(1, 5)
     for hidden, values in norms.items():
-        axes.plot(range(1, values.shape[1] + 1), values[0], "o-", label=hidden)
-    axes.set(xlabel="layer", ylabel="mean ‖∂C/∂(W, b)‖ in epoch 1", yscale="log",
-             title="Gradient norms per layer, 784-30-30-30-10 on MNIST")
-    axes.legend()
+        axes.plot(layers, values[0], "o-", color=colours[hidden], label=names[hidden])
+    axes.set(xticks=layers, xlabel="layer (1 = next to the input)", ylabel="mean ‖∂C/∂(W, b)‖ in epoch 1, log scale",
+             yscale="log", title="784-30-30-30-10 on MNIST: the sigmoid network's\nfirst layers get the smallest gradients")
+    # Label the decades only (10⁻¹, 10⁰), and reach down to the one below the data so that two are in view.
+    axes.yaxis.set_minor_formatter(NullFormatter())
+    lowest = min(values[0].min() for values in norms.values())
+    axes.set_ylim(bottom=10 ** np.floor(np.log10(lowest)))
+    figure.legend(loc="outside lower center", ncols=2)
     figure.savefig("gradient_norms.png", dpi=120, bbox_inches="tight")
     print("wrote gradient_norms.png")

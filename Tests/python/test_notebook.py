@@ -1,5 +1,7 @@
 """examples/gradient_descent.ipynb runs from top to bottom, in a kernel of this very interpreter, and teaches
-what it says: its figures are drawn, the progress bar shows, and the MNIST network it trains is accurate."""
+what it says: its figures are drawn and readable (figure_checks.py), the progress bar shows, and the MNIST
+network it trains is accurate."""
+import copy
 import json
 import os
 import pathlib
@@ -13,6 +15,7 @@ import pytest
 import sgdswift
 
 NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "examples" / "gradient_descent.ipynb"
+CHECKS_DIRECTORY = pathlib.Path(__file__).resolve().parent  # holds figure_checks.py, which the kernel imports
 
 
 def test_notebook_is_stored_without_outputs():
@@ -49,6 +52,17 @@ def kernel_environment():
     return environment
 
 
+def with_figure_checks(notebook, nbformat):
+    """A copy of `notebook` with a first cell that makes plt.show() check each figure it shows
+    (figure_checks.check_figures_when_shown) and a last cell that prints the findings as JSON."""
+    checked = copy.deepcopy(notebook)
+    setup = (f"import sys\nsys.path.insert(0, {str(CHECKS_DIRECTORY)!r})\nimport figure_checks\n"
+             "figure_checks.check_figures_when_shown()")
+    checked.cells = ([nbformat.v4.new_code_cell(setup)] + checked.cells
+                     + [nbformat.v4.new_code_cell("print(figure_checks.checked_figures_json())")])
+    return checked
+
+
 def stream_text(cell):
     return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
 
@@ -59,7 +73,7 @@ def test_notebook_runs(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient", reason="running the notebook needs nbclient (pip install nbclient)")
     pytest.importorskip("ipykernel", reason="running the notebook needs ipykernel (pip install ipykernel)")
 
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = with_figure_checks(nbformat.read(NOTEBOOK, as_version=4), nbformat)
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     kernel_name = install_kernel_spec(tmp_path / "jupyter")
     work = tmp_path / "work"
@@ -75,6 +89,11 @@ def test_notebook_runs(tmp_path, monkeypatch):
     figures = [output for cell in code for output in cell.outputs
                if output.output_type == "display_data" and "image/png" in output.get("data", {})]
     assert len(figures) >= 5  # surface, batch sizes, gradient norms, History.plot, misclassified digits
+    checked_figures = json.loads(stream_text(code.pop()))
+    assert len(checked_figures) == len(figures)  # every figure was shown by plt.show(), so it was checked
+    problems = [f"{figure['title']}: {problem}" for figure in checked_figures for problem in figure["problems"]]
+    assert problems == [], "\n".join(problems)
+    code.pop(0)  # the checks' set-up
 
     text = [stream_text(cell) for cell in code]
     assert any("follows the same path: True" in cell for cell in text)  # sg.SGD is Δv = −η∇C
