@@ -15,3 +15,4 @@ scripts/nehalem.sh
 scripts/setup_debian.sh
 echo "== pytest (Debian $(.venv-debian/bin/python --version), NumPy $(.venv-debian/bin/python -c 'import numpy; print(numpy.__version__)'))"
 .venv-debian/bin/python -m pytest -q "$@"
+scripts/docs.sh
