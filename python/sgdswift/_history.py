@@ -25,9 +25,16 @@ class History:
     """
 
     def __init__(self, records: np.ndarray, gradient_norms: np.ndarray):
-        """records: float64 (epochs, len(RECORD_FIELDS)), the core's epoch records in those columns, NaN
-        where absent; gradient_norms: float64 (epochs, layers). Epochs that did not finish (time NaN)
-        are dropped."""
+        """Made by `Network.fit` from the core's records.
+
+        Parameters
+        ----------
+        records
+            float64 (epochs, len(RECORD_FIELDS)), the core's epoch records in those columns, NaN
+            where absent. Epochs that did not finish (time NaN) are dropped.
+        gradient_norms
+            float64 (epochs, layers).
+        """
         finished = ~np.isnan(records[:, RECORD_FIELDS.index("time")])
         records, gradient_norms = records[finished], gradient_norms[finished]
         self.epoch: list[int] = list(range(len(records)))
@@ -43,17 +50,24 @@ class History:
              ) -> list["Axes"]:
         """Draws the history per epoch with matplotlib (an optional dependency: `pip install matplotlib`).
 
-        keys: the panels, one per key, in order: "loss", "accuracy", "lr", "time" or "grad_norm".
+        Parameters
+        ----------
+        keys
+            The panels, one per key, in order: "loss", "accuracy", "lr", "time" or "grad_norm".
             Default: "loss", and "accuracy" when the history has it. Each panel plots the training
             figure (label "train") against the epoch number 1, 2, …, and the validation figure
             ("val_" + key, label "validation") when the fit had validation data. "grad_norm" plots
             one line per layer (labels "layer 1", "layer 2", …) on a logarithmic scale: the
             vanishing gradient of deep sigmoid networks shows as the first layers' lines lying lowest.
-        axes: a matplotlib Axes, or a sequence of them, one per panel, to draw into; None makes a new
+        axes
+            A matplotlib Axes, or a sequence of them, one per panel, to draw into; None makes a new
             figure with the panels side by side.
 
-        Returns the list of Axes drawn into, one per key. Nothing is shown or saved: call
-        `plt.show()` or `axes[0].figure.savefig(...)`. In a notebook the figure appears by itself.
+        Returns
+        -------
+        list of Axes
+            The Axes drawn into, one per key. Nothing is shown or saved: call `plt.show()` or
+            `axes[0].figure.savefig(...)`. In a notebook the figure appears by itself.
         """
         try:
             from matplotlib.ticker import MaxNLocator  # optional dependency, only needed here

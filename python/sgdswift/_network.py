@@ -254,28 +254,47 @@ class Network:
         last partial batch is used), and per batch of m rows takes one optimizer step with the gradient
         g = (1/m) Σ_x ∇θ C_x.
 
-        X: inputs (n, inputs); Y: int class labels (n,) in 0..outputs-1 or real targets (n, outputs).
-            Real numbers of any dtype; C-contiguous arrays of the network's dtype (and int64 labels)
-            are used in place, others are converted once.
-
-        optimizer: an `sg.SGD`, `sg.AdaGrad`, `sg.RMSProp`, `sg.Adam` or `sg.AdamW`; its state carries
-            over to later fits (warm start). `lr=η` alone means `sg.SGD(lr=η)`. Neither: the network's
-            last optimizer, else `sg.SGD(lr=0.1)`.
-        schedule: an `sg.schedules` schedule (relative to the optimizer's rate) or a callable
-            epoch -> lr, applied at the start of each epoch.
-        validation_data=(X, y), or validation_split=f: the last fraction f of the rows (before
-            shuffling), held out and scored after every epoch.
-        l2: Nielsen's λ: the cost gains λ/(2n) Σ w² over the weights (n training rows), distinct from
-            an optimizer's weight_decay.
-        clip_norm: rescale g to this global norm when it is longer. normalize_gradient: use g/‖g‖, so
-            that plain SGD steps exactly ‖Δθ‖ = η (the subject's η = ε/‖∇C‖).
-        callbacks: callables f(epoch, logs) and `sg.Callback`-like objects (e.g. `sg.EarlyStopping`).
-        verbose: 0 silent, 1 a live progress bar per epoch, 2 one line per epoch.
-
         The loop runs in the Swift core with the GIL released. Ctrl-C raises KeyboardInterrupt at the
         current mini-batch; the model keeps every finished step and `net.history` the finished epochs.
         A NaN/infinite loss raises `sg.DivergenceError` with the weights from before that step restored.
-        Returns the History, also kept in `net.history`.
+
+        Parameters
+        ----------
+        X
+            Inputs (n, inputs): real numbers of any dtype; a C-contiguous array of the network's dtype
+            is used in place, others are converted once.
+        Y
+            Int class labels (n,) in 0..outputs-1 or real targets (n, outputs): real numbers of any
+            dtype; C-contiguous int64 labels or targets of the network's dtype are used in place,
+            others are converted once.
+        optimizer
+            An `sg.SGD`, `sg.AdaGrad`, `sg.RMSProp`, `sg.Adam` or `sg.AdamW`; its state carries
+            over to later fits (warm start). `lr=η` alone means `sg.SGD(lr=η)`. Neither: the network's
+            last optimizer, else `sg.SGD(lr=0.1)`.
+        schedule
+            An `sg.schedules` schedule (relative to the optimizer's rate) or a callable
+            epoch -> lr, applied at the start of each epoch.
+        validation_data
+            (X, y), scored after every epoch.
+        validation_split
+            The last fraction f of the rows (before shuffling), held out and scored after every
+            epoch; give this or validation_data, not both.
+        l2
+            Nielsen's λ: the cost gains λ/(2n) Σ w² over the weights (n training rows), distinct from
+            an optimizer's weight_decay.
+        clip_norm
+            Rescale g to this global norm when it is longer.
+        normalize_gradient
+            Use g/‖g‖, so that plain SGD steps exactly ‖Δθ‖ = η (the subject's η = ε/‖∇C‖).
+        callbacks
+            Callables f(epoch, logs) and `sg.Callback`-like objects (e.g. `sg.EarlyStopping`).
+        verbose
+            0 silent, 1 a live progress bar per epoch, 2 one line per epoch.
+
+        Returns
+        -------
+        History
+            The History, also kept in `net.history`.
         """
         X, Y = self._data(X, Y)
         epochs = integer(epochs, "epochs", 0, MAX_EPOCHS)

@@ -475,9 +475,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ----------
     hidden_layer_sizes : int or sequence of int ≥ 1, default (100,)
         Units per hidden layer; () trains a network without hidden layers.
-    activation : {"identity", "logistic", "tanh", "relu"}, default "relu"
+    activation : {"relu", "identity", "logistic", "tanh"}, default "relu"
         Activation of the hidden layers.
-    solver : {"sgd", "adam"}, default "adam"
+    solver : {"adam", "sgd"}, default "adam"
         "sgd": `sgdswift.SGD(lr=learning_rate_init, momentum, nesterov=nesterovs_momentum)`;
         "adam": `sgdswift.Adam(lr=learning_rate_init, betas=(beta_1, beta_2), eps=epsilon)`.
         ("lbfgs" is not offered.) SGD momentum is torch's form, b ← μb + g, θ ← θ − ηb (Nesterov:
@@ -521,7 +521,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Holds out validation_fraction of the rows, drawn from random_state as scikit-learn draws them
         (stratified for two classes).
     validation_fraction : float in (0, 1), default 0.1
-    beta_1, beta_2 : float in [0, 1), default 0.9, 0.999
+    beta_1 : float in [0, 1), default 0.9
+    beta_2 : float in [0, 1), default 0.999
     epsilon : float > 0, default 1e-8
 
     Attributes
@@ -555,18 +556,33 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPClassifier":
         """Trains for up to max_iter epochs (a new network unless warm_start).
 
-        X : array-like of shape (n_samples, n_features), numbers (float32 kept, anything else as float64)
-        y : array-like of shape (n_samples,) with labels, or (n_samples, n_labels) 0/1 indicators
-        Returns self.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numbers (float32 kept, anything else as float64).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels, or 0/1 indicators.
+
+        Returns
+        -------
+        MLPClassifier
+            self.
         """
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: Optional[ArrayLike] = None) -> "MLPClassifier":
         """One epoch over (X, y), continuing the fitted network and its optimizer.
 
-        classes : array-like of shape (n_classes,), required on the first call: every label that any
-            call will see (y may hold a subset). Not needed for multilabel indicator targets.
-        Returns self.
+        Parameters
+        ----------
+        classes : array-like of shape (n_classes,)
+            Required on the first call: every label that any call will see (y may hold a subset).
+            Not needed for multilabel indicator targets.
+
+        Returns
+        -------
+        MLPClassifier
+            self.
         """
         _require_targets(y)
         fitted = hasattr(self, "network_")
@@ -713,7 +729,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     ----------
     network_ : sgdswift.Network
         float32 when fitted on float32 X, else float64.
-    coefs_ : list of ndarray, shape (fan_in, fan_out); intercepts_ : list of ndarray, shape (fan_out,)
+    coefs_ : list of ndarray, shape (fan_in, fan_out)
+        Views of the network's parameters: writing into them changes predictions.
+    intercepts_ : list of ndarray, shape (fan_out,)
         Views of the network's parameters: writing into them changes predictions.
     loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_, n_iter_, t_,
     n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_ ("identity")
@@ -731,9 +749,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPRegressor":
         """Trains for up to max_iter epochs (a new network unless warm_start).
 
-        X : array-like of shape (n_samples, n_features), numbers (float32 kept, anything else as float64)
-        y : array-like of shape (n_samples,) or (n_samples, n_targets), numbers
-        Returns self.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numbers (float32 kept, anything else as float64).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Numbers.
+
+        Returns
+        -------
+        MLPRegressor
+            self.
         """
         return self._fit(X, y, incremental=False)
 

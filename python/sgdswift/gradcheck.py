@@ -14,11 +14,16 @@ from ._network import Network
 class GradientCheck:
     """The result of `gradient_check`.
 
-    max_relative_error: the largest |a − n| / max(|a|, |n|, atol) over the checked parameters, a being
+    Attributes
+    ----------
+    max_relative_error
+        The largest |a − n| / max(|a|, |n|, atol) over the checked parameters, a being
         backpropagation's derivative and n the finite difference; `layer`, `kind` ("W" or "b"),
         `index` (within that array), `analytic` and `numeric` say where it occurs.
-    relative_error_norm: ‖a − n‖ / (‖a‖ + ‖n‖) over all checked parameters.
-    checked: how many parameters were perturbed.
+    relative_error_norm
+        ‖a − n‖ / (‖a‖ + ‖n‖) over all checked parameters.
+    checked
+        How many parameters were perturbed.
     """
 
     max_relative_error: float

@@ -99,10 +99,14 @@ class Optimizer:
     def step(self, parameters: Sequence[np.ndarray], gradients: Sequence[Any]) -> None:
         """One update of `parameters` in place from `gradients`, all as one vector.
 
-        parameters: a list of arrays of any shapes, C-contiguous, writable and all float32 or all
+        Parameters
+        ----------
+        parameters
+            A list of arrays of any shapes, C-contiguous, writable and all float32 or all
             float64; they are updated in place, never copied. The first call fixes the shapes the
             optimizer's state belongs to.
-        gradients: a list of array-likes of real numbers, one per parameter and of its shape; gradients
+        gradients
+            A list of array-likes of real numbers, one per parameter and of its shape; gradients
             of another dtype or layout are converted.
         """
         if isinstance(parameters, np.ndarray) or isinstance(gradients, np.ndarray):
@@ -166,11 +170,14 @@ class Optimizer:
 class SGD(Optimizer):
     r"""Stochastic gradient descent, with optional momentum μ, dampening τ and Nesterov momentum.
 
-    .. math::
-        g &\leftarrow g + \lambda\theta \\
-        b &\leftarrow g \;(t = 1), \quad b \leftarrow \mu b + (1-\tau) g \;(t > 1) \quad (\mu \ne 0) \\
-        d &= g + \mu b \;\text{(Nesterov)}, \quad b \;\text{(classical)}, \quad g \;(\mu = 0) \\
-        \theta &\leftarrow \theta - \eta d
+    $$
+    \begin{aligned}
+    g &\leftarrow g + \lambda\theta \\
+    b &\leftarrow g \;(t = 1), \quad b \leftarrow \mu b + (1-\tau) g \;(t > 1) \quad (\mu \ne 0) \\
+    d &= g + \mu b \;\text{(Nesterov)}, \quad b \;\text{(classical)}, \quad g \;(\mu = 0) \\
+    \theta &\leftarrow \theta - \eta d
+    \end{aligned}
+    $$
 
     With μ = 0 this is the subject's Δv = −η∇C. Momentum is torch's form (b accumulates gradients, η
     multiplies the step), not Sutskever's (η inside the velocity); the two agree for constant η.
@@ -197,9 +204,10 @@ class SGD(Optimizer):
 class AdaGrad(Optimizer):
     r"""AdaGrad: each parameter's step shrinks with its accumulated squared gradients.
 
-    .. math::
-        g \leftarrow g + \lambda\theta, \qquad s \leftarrow s + g^2, \qquad
-        \theta \leftarrow \theta - \eta\, \frac{g}{\sqrt{s} + \epsilon}
+    $$
+    g \leftarrow g + \lambda\theta, \qquad s \leftarrow s + g^2, \qquad
+    \theta \leftarrow \theta - \eta\, \frac{g}{\sqrt{s} + \epsilon}
+    $$
     """
 
     _rule = _core.RULE_ADAGRAD
@@ -216,10 +224,13 @@ class AdaGrad(Optimizer):
 class RMSProp(Optimizer):
     r"""RMSProp: steps scaled by a running average of squared gradients, with optional momentum μ.
 
-    .. math::
-        g &\leftarrow g + \lambda\theta, \qquad v \leftarrow \alpha v + (1-\alpha) g^2 \\
-        \mu = 0:\ \theta &\leftarrow \theta - \eta\, \frac{g}{\sqrt{v} + \epsilon}; \qquad
-        \mu > 0:\ b \leftarrow \mu b + \frac{g}{\sqrt{v} + \epsilon},\ \theta \leftarrow \theta - \eta b
+    $$
+    \begin{aligned}
+    g &\leftarrow g + \lambda\theta, \qquad v \leftarrow \alpha v + (1-\alpha) g^2 \\
+    \mu = 0:\ \theta &\leftarrow \theta - \eta\, \frac{g}{\sqrt{v} + \epsilon}; \qquad
+    \mu > 0:\ b \leftarrow \mu b + \frac{g}{\sqrt{v} + \epsilon},\ \theta \leftarrow \theta - \eta b
+    \end{aligned}
+    $$
     """
 
     _rule = _core.RULE_RMSPROP
@@ -240,11 +251,14 @@ class Adam(Optimizer):
     r"""Adam: bias-corrected running averages of the gradient and its square; L2 weight decay is
     coupled (added to the gradient). With `amsgrad`, the largest v seen so far replaces v.
 
-    .. math::
-        g &\leftarrow g + \lambda\theta \\
-        m &\leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2 \\
-        \theta &\leftarrow \theta - \frac{\eta}{1-\beta_1^t}\;
-                 \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+    $$
+    \begin{aligned}
+    g &\leftarrow g + \lambda\theta \\
+    m &\leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2 \\
+    \theta &\leftarrow \theta - \frac{\eta}{1-\beta_1^t}\;
+             \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+    \end{aligned}
+    $$
     """
 
     _rule = _core.RULE_ADAM
@@ -268,11 +282,14 @@ class AdamW(Adam):
     r"""AdamW: Adam with decoupled weight decay — the parameters shrink by ηλ each step instead of λθ
     entering the gradient (and so the moment estimates).
 
-    .. math::
-        \theta &\leftarrow \theta (1 - \eta\lambda) \\
-        m &\leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2 \\
-        \theta &\leftarrow \theta - \frac{\eta}{1-\beta_1^t}\;
-                 \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+    $$
+    \begin{aligned}
+    \theta &\leftarrow \theta (1 - \eta\lambda) \\
+    m &\leftarrow \beta_1 m + (1-\beta_1) g, \qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2 \\
+    \theta &\leftarrow \theta - \frac{\eta}{1-\beta_1^t}\;
+             \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+    \end{aligned}
+    $$
     """
 
     _decoupled = True
