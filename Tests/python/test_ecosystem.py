@@ -1,8 +1,11 @@
 """sgdswift among the tools around it: threadpoolctl lists and limits its thread pool, and GridSearchCV's
-worker processes run it on their share of the cores with the same results."""
+worker processes run it on their share of the cores with the same results; the progress bar fits the
+terminal and stays silent in a Jupyter kernel without ipywidgets."""
 import os
+import re
 import subprocess
 import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -112,3 +115,89 @@ def test_grid_search_workers_run_on_their_share_of_the_cores_with_the_same_resul
     for split in range(3):
         key = f"split{split}_test_accuracy"
         np.testing.assert_array_equal(parallel.cv_results_[key], sequential.cv_results_[key])
+
+
+# ---- progress bar ----------------------------------------------------------------------------------
+
+class EveryBatch(sg.Callback):
+    """Makes the core report each mini-batch, so that the bar is drawn during every epoch."""
+
+    def on_batch_end(self, batch, logs):
+        return None
+
+
+def fit_with_progress(epochs=3):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((240, 4)), rng.integers(0, 3, 240)
+    net = sg.Network([4, 8, 3], hidden="relu", output="softmax", loss="cross_entropy", seed=0)
+    return net.fit(X[:160], y[:160], epochs=epochs, batch_size=8, lr=0.1, validation_data=(X[160:], y[160:]),
+                   callbacks=[EveryBatch()], verbose=1)
+
+
+def epoch_summary(lines, epoch, epochs):
+    """The figures printed for an epoch: its line and the indented lines that continue it, joined."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"Epoch {epoch + 1}/{epochs}: loss"))
+    summary = [lines[start].rstrip()]  # the plain bar pads the line over the bar it replaces
+    for line in lines[start + 1:]:
+        if not line.startswith(" ") or not line.strip():
+            break
+        summary.append(line.strip())
+    return " ".join(summary)[len(f"Epoch {epoch + 1}/{epochs}: "):]
+
+
+@pytest.mark.parametrize("columns", [80, 50])
+@pytest.mark.parametrize("bar", ["tqdm", "plain"])
+def test_progress_lines_fit_the_terminal_and_show_every_figure_whole(bar, columns, monkeypatch, capsys):
+    if bar == "tqdm":
+        pytest.importorskip("tqdm")
+    else:  # as if tqdm were not installed
+        for module in ("tqdm.std", "tqdm.auto"):
+            monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    history = fit_with_progress().history
+    lines = re.split(r"[\r\n]", capsys.readouterr().out)
+    assert max(len(line) for line in lines) <= columns
+    drawn = "%|" if bar == "tqdm" else " ["
+    assert any(line.startswith("Epoch 1/3") and drawn in line for line in lines)  # the bar itself was drawn
+    for epoch in range(3):
+        expected = [f"loss {history['loss'][epoch]:.4f}", f"accuracy {history['accuracy'][epoch]:.4f}",
+                    f"val_loss {history['val_loss'][epoch]:.4f}",
+                    f"val_accuracy {history['val_accuracy'][epoch]:.4f}", f"lr {history['lr'][epoch]:.3g}",
+                    f"{history['time'][epoch]:.2f} s"]
+        assert epoch_summary(lines, epoch, 3).split(", ") == expected
+
+
+def test_no_warning_in_a_jupyter_kernel_without_ipywidgets(tmp_path, monkeypatch):
+    """tqdm.auto, in a kernel without ipywidgets, warns in red ("IProgress not found") on the first
+    fit; sgdswift takes tqdm's text bar there directly."""
+    pytest.importorskip("tqdm")
+    nbformat = pytest.importorskip("nbformat", reason="running a kernel needs nbformat (pip install nbformat)")
+    nbclient = pytest.importorskip("nbclient", reason="running a kernel needs nbclient (pip install nbclient)")
+    pytest.importorskip("ipykernel", reason="running a kernel needs ipykernel (pip install ipykernel)")
+    from test_notebook import install_kernel_spec, kernel_environment
+
+    code = textwrap.dedent("""
+        import sys
+        import warnings
+
+        sys.modules["ipywidgets"] = None  # as if it were not installed
+        warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:
+            import numpy as np
+            import sgdswift as sg
+
+            rng = np.random.default_rng(0)
+            X, y = rng.random((64, 4)), rng.integers(0, 2, 64)
+            sg.Network([4, 2], output="softmax", loss="cross_entropy", seed=0).fit(X, y, epochs=2, verbose=1)
+        print("warnings:", [f"{w.category.__name__}: {w.message}" for w in caught])
+    """)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    client = nbclient.NotebookClient(notebook, kernel_name=install_kernel_spec(tmp_path / "jupyter"), timeout=120,
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env=kernel_environment())
+    outputs = notebook.cells[0].outputs
+    assert [output.get("name") for output in outputs if output.output_type == "stream"] == ["stdout"] * len(outputs)
+    text = "".join(output.text for output in outputs)
+    assert "warnings: []" in text
+    assert "Epoch 1/2: loss" in text and "Epoch 2/2: loss" in text
