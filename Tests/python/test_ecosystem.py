@@ -1,6 +1,6 @@
 """sgdswift among the tools around it: threadpoolctl lists and limits its thread pool, and GridSearchCV's
 worker processes run it on their share of the cores with the same results; the progress bar fits the
-terminal and stays silent in a Jupyter kernel without ipywidgets."""
+terminal and stays silent in a Jupyter kernel without ipywidgets; mypy knows the estimators' types."""
 import os
 import re
 import subprocess
@@ -201,3 +201,68 @@ def test_no_warning_in_a_jupyter_kernel_without_ipywidgets(tmp_path, monkeypatch
     text = "".join(output.text for output in outputs)
     assert "warnings: []" in text
     assert "Epoch 1/2: loss" in text and "Epoch 2/2: loss" in text
+
+
+# ---- types -----------------------------------------------------------------------------------------
+
+ESTIMATOR_SCRIPT = textwrap.dedent("""
+    from typing import Any
+
+    import numpy as np
+    import sklearn  # type: ignore[import-untyped]
+
+    import sgdswift as sg
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 3)), rng.integers(0, 2, 40)
+    classifier = sg.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    parameters: dict[str, Any] = classifier.get_params()
+    classifier = classifier.set_params(alpha=1e-3)
+    fitted: sg.MLPClassifier = classifier.fit(X, y).partial_fit(X, y)
+    features: int = fitted.n_features_in_
+    accuracy: float = fitted.score(X, y)
+    probabilities: np.ndarray = fitted.predict_proba(X)
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed: sg.MLPClassifier = fitted.set_score_request(sample_weight=True).set_partial_fit_request(classes=True)
+        routing: Any = routed.get_metadata_routing()
+    regressor: sg.MLPRegressor = sg.MLPRegressor(max_iter=3).fit(X, X[:, 0])
+    r2: float = regressor.score(X, X[:, 0])
+    with sklearn.config_context(enable_metadata_routing=True):
+        regressor = regressor.set_score_request(sample_weight=False)
+    print("ran")
+""")
+
+WRONG_ESTIMATOR_SCRIPT = textwrap.dedent("""
+    import numpy as np
+
+    import sgdswift as sg
+
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    classifier = sg.MLPClassifier(hidden_layers=(4,))
+    classifier.fit(X, y).predict_probabilities(X)
+    sg.MLPRegressor().fit(X, y).coefs[0]
+""")
+
+
+def mypy(script, tmp_path, tmp_path_factory):
+    pytest.importorskip("mypy", reason="the type checks need mypy, which is not installed (pip install mypy)")
+    (tmp_path / "script.py").write_text(script)
+    cache = tmp_path_factory.getbasetemp() / "mypy-cache"  # shared by this session's runs
+    return subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(cache), "script.py"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_the_estimators_are_typed_for_what_they_inherit_and_it_runs(tmp_path, tmp_path_factory):
+    pytest.importorskip("sklearn")
+    result = mypy(ESTIMATOR_SCRIPT, tmp_path, tmp_path_factory)
+    assert result.returncode == 0, result.stdout + result.stderr
+    ran = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert ran.returncode == 0 and ran.stdout.strip() == "ran", ran.stderr  # what mypy was told exists does
+
+
+def test_a_misspelt_estimator_keyword_method_or_attribute_is_reported(tmp_path, tmp_path_factory):
+    result = mypy(WRONG_ESTIMATOR_SCRIPT, tmp_path, tmp_path_factory)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'Unexpected keyword argument "hidden_layers" for "MLPClassifier"' in result.stdout
+    assert '"MLPClassifier" has no attribute "predict_probabilities"' in result.stdout
+    assert '"MLPRegressor" has no attribute "coefs"' in result.stdout
