@@ -1,7 +1,10 @@
 """sgdswift among the tools around it: threadpoolctl lists and limits its thread pool, and GridSearchCV's
 worker processes run it on their share of the cores with the same results; the progress bar fits the
-terminal and stays silent in a Jupyter kernel without ipywidgets; mypy knows the estimators' types."""
+terminal and stays silent in a Jupyter kernel without ipywidgets; mypy knows the estimators' types;
+PyPI accepts the package's classifiers."""
+import configparser
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -266,3 +269,25 @@ def test_a_misspelt_estimator_keyword_method_or_attribute_is_reported(tmp_path, 
     assert 'Unexpected keyword argument "hidden_layers" for "MLPClassifier"' in result.stdout
     assert '"MLPClassifier" has no attribute "predict_probabilities"' in result.stdout
     assert '"MLPRegressor" has no attribute "coefs"' in result.stdout
+
+
+# ---- metadata --------------------------------------------------------------------------------------
+
+def metadata():
+    setup_cfg = configparser.ConfigParser()
+    setup_cfg.read(pathlib.Path(__file__).resolve().parents[2] / "setup.cfg")
+    return setup_cfg
+
+
+def test_every_classifier_is_one_pypi_accepts():
+    """PyPI refuses an upload with a classifier that is not in its list (there is none for Swift)."""
+    trove = pytest.importorskip("trove_classifiers", reason="needs trove-classifiers (pip install trove-classifiers)")
+    classifiers = metadata()["metadata"]["classifiers"].split("\n")
+    unknown = [name for name in classifiers if name and name not in trove.classifiers]
+    assert not unknown and not set(classifiers) & trove.deprecated_classifiers.keys()
+
+
+def test_the_python_version_classifiers_start_at_python_requires():
+    setup_cfg = metadata()
+    versions = re.findall(r"Programming Language :: Python :: 3\.(\d+)$", setup_cfg["metadata"]["classifiers"], re.M)
+    assert setup_cfg["options"]["python_requires"] == f">=3.{min(map(int, versions))}"
