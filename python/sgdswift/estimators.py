@@ -82,7 +82,7 @@ if TYPE_CHECKING:
         def __sklearn_tags__(self) -> Any: ...
 elif _SKLEARN_IMPORT_ERROR is None:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-else:
+else:  # without scikit-learn the estimators exist, and creating one raises ImportError (_require_sklearn)
     class BaseEstimator:
         pass
 
@@ -394,7 +394,8 @@ class _BaseMLP(BaseEstimator):
             self.__dict__.update(saved)
             raise
 
-    def _fit_unguarded(self: _MLP, X: ArrayLike, y: ArrayLike, incremental: bool, classes: Optional[np.ndarray]) -> _MLP:
+    def _fit_unguarded(self: _MLP, X: ArrayLike, y: ArrayLike, incremental: bool,
+                       classes: Optional[np.ndarray]) -> _MLP:
         self._check_params()
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
