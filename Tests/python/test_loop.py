@@ -229,7 +229,8 @@ def test_the_gil_is_released_while_fit_runs():
 
 
 def test_verbose_one_draws_a_progress_bar(capsys, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "tqdm.auto", None)  # the plain bar, whatever is installed
+    for module in ("tqdm.std", "tqdm.auto"):  # the plain bar, whatever is installed
+        monkeypatch.setitem(__import__("sys").modules, module, None)
     X, y = data()
     network().fit(X, y, epochs=2, batch_size=4, lr=0.5, verbose=1)
     out = capsys.readouterr().out

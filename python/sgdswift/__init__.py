@@ -26,6 +26,13 @@ __all__ = ["AdaGrad", "Adam", "AdamW", "Callback", "Constant", "CosineAnnealing"
            "schedules", "set_num_threads"]
 __version__ = "0.2.0"
 
+try:  # threadpoolctl is optional: with it, threadpool_info() lists sgdswift's pool and threadpool_limits sets it
+    from ._threadpoolctl import register_controller
+except ImportError:  # threadpoolctl is not installed, or too old to take other libraries' controllers
+    pass
+else:
+    register_controller()
+
 if TYPE_CHECKING:  # type checkers see the estimators; a module __getattr__ would make every name valid to them
     from .estimators import MLPClassifier, MLPRegressor
 else:

@@ -6,6 +6,8 @@ with any of the methods of `Callback`. The GIL is taken only for these calls. Re
 """
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import sys
 import time
 from typing import Any, Callable, Optional, Protocol, Sequence, TextIO, Union
@@ -126,19 +128,17 @@ class EarlyStopping(Callback):
 
 
 class ProgressBar(Callback):
-    """verbose=1: a live bar per epoch (tqdm when installed, else one rewritten line), then the
-    epoch's figures."""
+    """verbose=1: a live bar per epoch, replaced at the epoch's end by its figures, in lines no wider
+    than the terminal (`shutil.get_terminal_size`: $COLUMNS, else the terminal's width, else 80).
+
+    The bar is tqdm's when it is installed: its widget in a notebook that has ipywidgets, else its text
+    bar; without tqdm, one rewritten line."""
 
     def __init__(self, epochs: int, rows: int, file: Optional[TextIO] = None):
         self.epochs, self.rows = epochs, rows
         self.file = file or sys.stdout
-        self._tqdm_class: Any = None
-        try:
-            from tqdm.auto import tqdm
-
-            self._tqdm_class = tqdm
-        except ImportError:
-            pass
+        self.columns = shutil.get_terminal_size().columns
+        self._tqdm_class, self._widget = _tqdm_bar_class()
         self._bar: Any = None  # the epoch's tqdm bar, when tqdm is installed
         self._last_draw = 0.0
         self._drawn = 0
@@ -146,17 +146,19 @@ class ProgressBar(Callback):
     def update(self, epoch: int, rows_done: int) -> None:
         if self._tqdm_class is not None:
             if self._bar is None:
+                # A widget's ncols would be its width in pixels; a text bar's is its width in columns.
                 self._bar = self._tqdm_class(total=self.rows, desc=f"Epoch {epoch + 1}/{self.epochs}", unit="row",
-                                             file=self.file, leave=True)
+                                             file=self.file, leave=False, ncols=None if self._widget else self.columns)
             self._bar.update(rows_done - self._bar.n)
             return
         now = time.monotonic()
         if now - self._last_draw < 0.1:
             return
         self._last_draw = now
-        width = 30
-        filled = width * rows_done // self.rows
-        self._draw(f"Epoch {epoch + 1}/{self.epochs} [{'=' * filled}{'.' * (width - filled)}] {rows_done}/{self.rows}")
+        head, tail = f"Epoch {epoch + 1}/{self.epochs} [", f"] {rows_done}/{self.rows}"
+        bar_width = max(0, min(30, self.columns - len(head) - len(tail)))
+        filled = bar_width * rows_done // self.rows
+        self._draw(f"{head}{'=' * filled}{'.' * (bar_width - filled)}{tail}")
 
     def _draw(self, line: str, end: str = "") -> None:
         """Rewrites the current line (padding over what was there: no terminal escapes needed)."""
@@ -165,19 +167,41 @@ class ProgressBar(Callback):
         self._drawn = 0 if end else len(line)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        summary = format_logs(logs)
-        if self._bar is not None:
-            self._bar.update(self.rows - self._bar.n)
-            self._bar.set_postfix_str(summary, refresh=True)
-            self._bar.close()
-            self._bar = None
+        first, *rest = fitted_lines(f"Epoch {epoch + 1}/{self.epochs}: ", log_items(logs), self.columns)
+        if self._tqdm_class is None:
+            self._draw(first, end="\n")
         else:
-            self._draw(f"Epoch {epoch + 1}/{self.epochs}: {summary}", end="\n")
+            self._close_bar()  # the bar (leave=False) goes, the figures take its place
+            self.file.write(first + "\n")
+        for line in rest:
+            self.file.write(line + "\n")
+        self.file.flush()
 
     def on_train_end(self, network: Trainable) -> None:
+        self._close_bar()
+
+    def _close_bar(self) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def _tqdm_bar_class() -> tuple[Any, bool]:
+    """tqdm's bar class for this process, and whether it is the notebook widget; (None, False) without tqdm.
+
+    tqdm.auto picks the widget in a notebook front end and the text bar elsewhere, but in a Jupyter
+    kernel without ipywidgets it warns (TqdmWarning "IProgress not found") before taking the text bar:
+    without ipywidgets the text bar is taken directly."""
+    try:
+        if importlib.util.find_spec("ipywidgets") is None:
+            from tqdm.std import tqdm
+
+            return tqdm, False
+        from tqdm.auto import tqdm as auto_tqdm
+    except ImportError:
+        return None, False
+    notebook = sys.modules.get("tqdm.notebook")  # imported by tqdm.auto only when it picks the widget
+    return auto_tqdm, notebook is not None and issubclass(auto_tqdm, notebook.tqdm)
 
 
 class EpochPrinter(Callback):
@@ -188,12 +212,27 @@ class EpochPrinter(Callback):
         self.file = file or sys.stdout
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        print(f"Epoch {epoch + 1}/{self.epochs}: {format_logs(logs)}", file=self.file, flush=True)
+        print(f"Epoch {epoch + 1}/{self.epochs}: {', '.join(log_items(logs))}", file=self.file, flush=True)
 
 
-def format_logs(logs: dict[str, Any]) -> str:
-    parts = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs]
-    return ", ".join(parts + [f"lr {logs['lr']:.3g}", f"{logs['time']:.2f} s"])
+def log_items(logs: dict[str, Any]) -> list[str]:
+    """An epoch's figures as "name value" texts: losses and accuracies, the learning rate, the time."""
+    figures = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs]
+    return figures + [f"lr {logs['lr']:.3g}", f"{logs['time']:.2f} s"]
+
+
+def fitted_lines(head: str, items: Sequence[str], width: int) -> list[str]:
+    """head then the items (at least one), comma-separated, broken between items into lines of at most
+    `width` columns, continuation lines indented under the first item. An item is never split: one
+    wider than a line still gets a line of its own."""
+    pieces = [item + "," for item in items[:-1]] + [items[-1]]
+    lines = [head + pieces[0]]
+    for piece in pieces[1:]:
+        if len(lines[-1]) + 1 + len(piece) <= width:
+            lines[-1] += " " + piece
+        else:
+            lines.append(" " * len(head) + piece)
+    return lines
 
 
 class _TrainBeginHook(Protocol):

@@ -20,7 +20,7 @@ import os
 import tempfile
 import warnings
 from numbers import Integral, Real
-from typing import Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, TypeVar, Union
 
 import numpy as np
 
@@ -30,7 +30,6 @@ from .callbacks import Plateau
 from .optim import SGD, Adam, Optimizer
 
 try:
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import r2_score
     from sklearn.model_selection import train_test_split
@@ -46,21 +45,54 @@ try:
 except ImportError as _error:  # scikit-learn is not installed: the classes exist but cannot be used
     _SKLEARN_IMPORT_ERROR = _error
 
-    class BaseEstimator:  # type: ignore[no-redef]
-        pass
-
-    class ClassifierMixin:  # type: ignore[no-redef]
-        pass
-
-    class RegressorMixin:  # type: ignore[no-redef]
-        pass
-
     class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
         pass
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
-
 ArrayLike = Any  # anything np.asarray reads as a 2-D table of numbers (lists, ndarrays, DataFrames, memmaps)
+
+if TYPE_CHECKING:
+    # scikit-learn has no type information: its classes are Any to a type checker, and so would be every
+    # attribute of the estimators derived from them (a misspelt method would pass unnoticed). Type
+    # checkers see these declarations of what the estimators get from scikit-learn instead;
+    # Tests/python/test_ecosystem.py type-checks and runs a script that uses each of them.
+    _Estimator = TypeVar("_Estimator")
+    _Request = Union[bool, str, None]  # metadata routing: whether a method takes the metadata, or its alias
+
+    class BaseEstimator:
+        n_features_in_: int  # set by fit, as feature_names_in_ is when X has string column names
+        feature_names_in_: np.ndarray
+
+        def get_params(self, deep: bool = True) -> dict[str, Any]: ...
+        def set_params(self: _Estimator, **params: Any) -> _Estimator: ...
+        def get_metadata_routing(self) -> Any: ...
+        # made by scikit-learn for the estimators, from score's sample_weight
+        def set_score_request(self: _Estimator, *, sample_weight: _Request = ...) -> _Estimator: ...
+        def __sklearn_tags__(self) -> Any: ...
+        def __getstate__(self) -> dict[str, Any]: ...
+        def __setstate__(self, state: dict[str, Any]) -> None: ...
+
+    class ClassifierMixin:
+        def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float: ...
+        # made by scikit-learn for MLPClassifier, from partial_fit's classes
+        def set_partial_fit_request(self: _Estimator, *, classes: _Request = ...) -> _Estimator: ...
+        def __sklearn_tags__(self) -> Any: ...
+
+    class RegressorMixin:
+        def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float: ...
+        def __sklearn_tags__(self) -> Any: ...
+elif _SKLEARN_IMPORT_ERROR is None:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+else:  # without scikit-learn the estimators exist, and creating one raises ImportError (_require_sklearn)
+    class BaseEstimator:
+        pass
+
+    class ClassifierMixin:
+        pass
+
+    class RegressorMixin:
+        pass
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 _LAYER_SIZE = Interval(Integral, 1, 2**31 - 1)  # as sgdswift.Network's sizes
@@ -188,6 +220,9 @@ class _EpochMonitor:
         return None
 
 
+_MLP = TypeVar("_MLP", bound="_BaseMLP")  # fit returns the estimator itself, of its own class
+
+
 class _BaseMLP(BaseEstimator):
     """Hyper-parameters and the training loop shared by MLPClassifier and MLPRegressor."""
 
@@ -207,6 +242,20 @@ class _BaseMLP(BaseEstimator):
     _no_improvement_count: int
     _current_lr: float
     _loss_scale: int
+
+    if TYPE_CHECKING:  # what MLPClassifier and MLPRegressor each define
+        @property
+        def _n_network_outputs(self) -> int: ...
+        @property
+        def _n_outputs_value(self) -> int: ...
+        @property
+        def _output_activation(self) -> str: ...
+        @property
+        def _network_loss(self) -> str: ...
+        def _stratify_by(self, Y: np.ndarray) -> Optional[np.ndarray]: ...
+        def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
+                            classes: Optional[np.ndarray] = None) -> tuple: ...
+        def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray) -> float: ...
 
     def __init__(self, hidden_layer_sizes: Union[int, Sequence[int]] = (100,), activation: str = "relu", *,
                  solver: str = "adam", alpha: float = 0.0001, batch_size: Union[int, str] = "auto",
@@ -333,7 +382,7 @@ class _BaseMLP(BaseEstimator):
                              f"({count * 8 / 2**30:.1f} GiB to draw them), more memory than is available") from None
         return parameters
 
-    def _fit(self, X: ArrayLike, y: ArrayLike, incremental: bool, classes: Optional[np.ndarray] = None) -> "_BaseMLP":
+    def _fit(self: _MLP, X: ArrayLike, y: ArrayLike, incremental: bool, classes: Optional[np.ndarray] = None) -> _MLP:
         """Runs a fit or partial_fit; when it raises (bad input, sgdswift.DivergenceError, ...), the estimator's
         attributes are put back as they were (a warm-started network keeps the weights the error left)."""
         _require_targets(y)
@@ -345,8 +394,8 @@ class _BaseMLP(BaseEstimator):
             self.__dict__.update(saved)
             raise
 
-    def _fit_unguarded(self, X: ArrayLike, y: ArrayLike, incremental: bool,
-                       classes: Optional[np.ndarray]) -> "_BaseMLP":
+    def _fit_unguarded(self: _MLP, X: ArrayLike, y: ArrayLike, incremental: bool,
+                       classes: Optional[np.ndarray]) -> _MLP:
         self._check_params()
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
@@ -768,7 +817,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, incremental=True)
 
     def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
-                        classes: None = None) -> tuple:
+                        classes: Optional[np.ndarray] = None) -> tuple:  # classes: for classifiers only
         X, y = _validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32),
                               reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
