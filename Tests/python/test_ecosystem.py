@@ -44,13 +44,26 @@ def test_threadpool_info_lists_the_pool_with_its_thread_count(threads_restored):
     assert os.path.samefile(pool["filepath"], _core.__file__)
 
 
-def test_another_extension_with_the_same_file_name_is_not_taken_for_sgdswift():
-    import_threadpoolctl()
+def test_another_extension_module_named_core_is_not_taken_for_sgdswift():
+    """threadpoolctl matches libraries by file name, and other packages' extensions are named _core too
+    (scipy's HiGHS wrapper, also exporting PyInit__core). A controller made over such a library must be
+    one threadpoolctl drops (none of check_symbols on its handle), whatever the file's tag (abi3 or
+    cpython-3XX) makes of the name."""
+    threadpoolctl = import_threadpoolctl()
     highs = pytest.importorskip("scipy.optimize._highspy._core",
                                 reason="needs scipy's HiGHS extension, which scikit-learn's scipy has")
-    assert os.path.basename(highs.__file__) == os.path.basename(_core.__file__)  # the same name, loaded
+    from sgdswift._threadpoolctl import SgdswiftController
+
+    def kept(filepath):
+        controller = SgdswiftController(filepath=filepath, prefix=SgdswiftController.filename_prefixes[0],
+                                        parent=None)
+        return any(hasattr(controller.dynlib, symbol) for symbol in SgdswiftController.check_symbols)
+
+    assert not kept(highs.__file__)
+    assert kept(_core.__file__)
     [pool] = sgdswift_pools()
     assert os.path.samefile(pool["filepath"], _core.__file__)
+    assert len([pool for pool in threadpoolctl.threadpool_info() if pool["internal_api"] == "sgdswift"]) == 1
 
 
 def test_threadpool_limits_sets_the_pool_for_the_block_only(threads_restored):

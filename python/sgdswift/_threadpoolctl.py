@@ -31,8 +31,9 @@ class SgdswiftController(LibController):
     user_api = "sgdswift"
     internal_api = "sgdswift"
     # threadpoolctl picks libraries by the start of their file names (lower case). The extension's own
-    # name is the narrowest choice, but other packages' extensions share it (scipy's HiGHS wrapper is
-    # also _core.cpython-*.so), hence the path check below.
+    # name is the narrowest choice, but other packages' extensions share it (scipy's HiGHS wrapper is also
+    # _core.cpython-3XX-*.so, as sgdswift's is on 3.10; other abi3 extensions are _core.abi3.so), hence
+    # the path check below.
     filename_prefixes = (os.path.basename(_CORE_PATH).lower(),)
     # threadpoolctl keeps a matching library's controller only when its `dynlib` has one of these symbols
     # (every extension module named _core exports this one).
