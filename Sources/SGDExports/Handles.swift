@@ -54,11 +54,21 @@ func releaseHandle(_ handle: UnsafeMutableRawPointer) {
 extension sgd_matrix {
     /// The matrix this view describes, of the element type the caller's network computes in.
     func matrix<Element: Scalar>(named name: String) throws -> Matrix<Element> {
-        guard let data, rows >= 0, columns >= 0 else {
-            throw CoreError.invalidArgument("\(name): not a valid matrix (\(rows) × \(columns))")
+        guard let data, rows >= 0, columns >= 0, format == SGD_MATRIX_DENSE else {
+            throw CoreError.invalidArgument("\(name): not a valid dense matrix (\(rows) × \(columns), format \(format))")
         }
         return Matrix(UnsafeMutablePointer(mutating: data.assumingMemoryBound(to: Element.self)),
                       rows: Int(rows), columns: Int(columns))
+    }
+
+    /// The rows of inputs X this view describes, dense or sparse (whose structure the core validates).
+    func inputs<Element: Scalar>(named name: String) throws -> Inputs<Element> {
+        guard format == SGD_MATRIX_CSR else { return .dense(try matrix(named: name)) }
+        guard let data, let column_indices, let row_starts, rows >= 0, columns >= 0, storage >= 0 else {
+            throw CoreError.invalidArgument("\(name): not a valid sparse matrix (\(rows) × \(columns), \(storage) entries)")
+        }
+        return .sparse(SparseMatrix(values: data.assumingMemoryBound(to: Element.self), columnIndices: column_indices,
+                                    rowStarts: row_starts, rows: Int(rows), columns: Int(columns), storage: Int(storage)))
     }
 }
 
@@ -67,7 +77,8 @@ extension sgd_targets {
     func targets<Element: Scalar>(named name: String) throws -> Targets<Element> {
         switch kind {
         case SGD_TARGETS_DENSE:
-            return .dense(try sgd_matrix(data: data, rows: rows, columns: columns).matrix(named: name))
+            return .dense(try sgd_matrix(data: data, rows: rows, columns: columns, format: SGD_MATRIX_DENSE, column_indices: nil,
+                                         row_starts: nil, storage: 0).matrix(named: name))
         case SGD_TARGETS_LABELS:
             guard let data, rows >= 0 else {
                 throw CoreError.invalidArgument("\(name): not a valid label vector (\(rows) rows)")

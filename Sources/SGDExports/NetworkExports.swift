@@ -8,7 +8,7 @@ private struct TypedNetwork<Element: Scalar> {
     let network: Network<Element>
 
     func predict(_ x: sgd_matrix, out: UnsafeMutableRawPointer, count: Int64) throws {
-        let x: Matrix<Element> = try x.matrix(named: "X")
+        let x: Inputs<Element> = try x.inputs(named: "X")
         try require(count == Int64(x.rows) * Int64(network.outputCount),
                     "out: expected \(x.rows * network.outputCount) scalars, got \(count)")
         let output = Matrix(out.assumingMemoryBound(to: Element.self), rows: x.rows, columns: network.outputCount)
@@ -16,11 +16,11 @@ private struct TypedNetwork<Element: Scalar> {
     }
 
     func evaluate(_ x: sgd_matrix, _ y: sgd_targets) throws -> (loss: Double, correct: Int?) {
-        try network.evaluate(x.matrix(named: "X"), y.targets(named: "Y"))
+        try network.evaluate(x.inputs(named: "X"), y.targets(named: "Y"))
     }
 
     func gradient(_ x: sgd_matrix, _ y: sgd_targets, out: UnsafeMutableRawPointer, count: Int64) throws -> Double {
-        try network.gradient(x.matrix(named: "X"), y.targets(named: "Y"),
+        try network.gradient(x.inputs(named: "X"), y.targets(named: "Y"),
                              into: out.assumingMemoryBound(to: Element.self), count: Int(count))
     }
 
@@ -34,13 +34,13 @@ private struct TypedNetwork<Element: Scalar> {
         try require(normsCapacity / layers >= options.epochs,
                     "gradient_norms: room for \(normsCapacity) values, need \(options.epochs) × \(layers)")
         let validation = validationX.data == nil ? nil
-            : (x: try validationX.matrix(named: "validation X") as Matrix<Element>,
+            : (x: try validationX.inputs(named: "validation X") as Inputs<Element>,
                y: try validationY.targets(named: "validation Y") as Targets<Element>)
         let trainingOptions = TrainingOptions(
             epochs: Int(options.epochs), batchSize: Int(options.batch_size), shuffle: options.shuffle != 0,
             seed: options.seed, stream: options.stream, l2: options.l2, clipNorm: options.clip_norm,
             normalizeGradient: options.normalize_gradient != 0, reportBatches: options.report_batches != 0)
-        return try network.fit(x.matrix(named: "X"), y.targets(named: "Y"), validation: validation,
+        return try network.fit(x.inputs(named: "X"), y.targets(named: "Y"), validation: validation,
                                options: trainingOptions, optimizer: optimizer) { event in
             var report = sgd_event(kind: SGD_EVENT_TICK, epoch: 0, batch: 0, rows: 0, loss: .nan)
             switch event {

@@ -5,7 +5,9 @@ import SGDNumerics
 // for this module's target.
 
 public let floatKernels = ElementwiseKernels<Float>(
-    activate: activate, backpropagate: backpropagate, update: update, allFinite: allFinite, extremes: extremes)
+    activate: activate, backpropagate: backpropagate, update: update, allFinite: allFinite, extremes: extremes,
+    addSparseRowProduct: addSparseRowProduct, scatterSparseRow: scatterSparseRow)
 
 public let doubleKernels = ElementwiseKernels<Double>(
-    activate: activate, backpropagate: backpropagate, update: update, allFinite: allFinite, extremes: extremes)
+    activate: activate, backpropagate: backpropagate, update: update, allFinite: allFinite, extremes: extremes,
+    addSparseRowProduct: addSparseRowProduct, scatterSparseRow: scatterSparseRow)

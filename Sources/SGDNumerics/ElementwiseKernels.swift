@@ -18,15 +18,39 @@ public struct ElementwiseKernels<T: Scalar> {
     public let allFinite: (_ values: UnsafePointer<T>, _ count: Int) -> Bool
     /// The smallest and largest of `count` finite values; (0, 0) for none.
     public let extremes: (_ values: UnsafePointer<T>, _ count: Int) -> (smallest: T, largest: T)
+    /// One sparse row x (nonzeros x_k in rows j_k of m) times a dense matrix m, over `width` columns:
+    /// out ← out + Σ_k x_k·m[j_k, 0..<width], the terms added in k order.
+    public let addSparseRowProduct: (_ out: UnsafeMutablePointer<T>, _ width: Int, _ row: SparseRow<T>,
+                                     _ m: UnsafePointer<T>, _ stride: Int) -> Void
+    /// The transpose: m[j_k − first, 0..<width] ← m[j_k − first, 0..<width] + x_k·d for the nonzeros
+    /// x_k whose j_k lies in first..<first + extent (m's rows), in k order.
+    public let scatterSparseRow: (_ m: UnsafeMutablePointer<T>, _ stride: Int, _ first: Int, _ extent: Int,
+                                  _ row: SparseRow<T>, _ d: UnsafePointer<T>, _ width: Int) -> Void
 
     public init(
         activate: @escaping (Activation, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void,
         backpropagate: @escaping (Activation, UnsafeMutablePointer<T>, UnsafePointer<T>, Int) -> Void,
         update: @escaping (UpdateRule, UpdateOperands<T>, T) -> Bool,
         allFinite: @escaping (UnsafePointer<T>, Int) -> Bool,
-        extremes: @escaping (UnsafePointer<T>, Int) -> (smallest: T, largest: T)
+        extremes: @escaping (UnsafePointer<T>, Int) -> (smallest: T, largest: T),
+        addSparseRowProduct: @escaping (UnsafeMutablePointer<T>, Int, SparseRow<T>, UnsafePointer<T>, Int) -> Void,
+        scatterSparseRow: @escaping (UnsafeMutablePointer<T>, Int, Int, Int, SparseRow<T>, UnsafePointer<T>, Int) -> Void
     ) {
         (self.activate, self.backpropagate, self.update) = (activate, backpropagate, update)
         (self.allFinite, self.extremes) = (allFinite, extremes)
+        (self.addSparseRowProduct, self.scatterSparseRow) = (addSparseRowProduct, scatterSparseRow)
+    }
+}
+
+/// The nonzeros of one row of a compressed sparse row matrix: values[k] in column columns[k], k < count
+/// (columns in any order, repeats adding up).
+public struct SparseRow<T: Scalar> {
+    public let values: UnsafePointer<T>
+    public let columns: UnsafePointer<Int32>
+    public let count: Int
+
+    @inlinable @inline(__always)
+    public init(values: UnsafePointer<T>, columns: UnsafePointer<Int32>, count: Int) {
+        (self.values, self.columns, self.count) = (values, columns, count)
     }
 }

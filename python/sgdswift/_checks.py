@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -322,3 +323,61 @@ def check_parameters(estimator: Any, table: dict[str, list[Optional[Constraint]]
     table's order."""
     for name, constraints in table.items():
         check_value(getattr(estimator, name), name, constraints)
+
+
+# ---- sparse inputs ----
+
+class SparseRows:
+    """X as compressed sparse rows for the core (SciPy's CSR arrays): `data` of the network's dtype, `indices`
+    int32 and `indptr` int64, of shape (rows, columns). Row r's entries are data[k] in column indices[k] for k
+    in indptr[r]..indptr[r+1]-1; a block of rows shares data and indices and has its own indptr."""
+
+    __slots__ = ("data", "indices", "indptr", "shape")
+
+    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, columns: int):
+        self.data, self.indices, self.indptr = data, indices, indptr
+        self.shape = (len(indptr) - 1, columns)
+
+    def rows(self, start: int, stop: int) -> "SparseRows":
+        """Rows start..stop-1, without copying data or indices."""
+        return SparseRows(self.data, self.indices, self.indptr[start:stop + 1], self.shape[1])
+
+    @property
+    def core(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """What sgdswift._core takes for sparse X: (data, indices, indptr, columns)."""
+        return self.data, self.indices, self.indptr, self.shape[1]
+
+
+def is_sparse(value: Any) -> bool:
+    """Whether value is a scipy.sparse matrix or array (without importing SciPy: a sparse value has loaded it)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and bool(sparse.issparse(value))
+
+
+def sparse_rows(value: Any, name: str, dtype: np.dtype, columns: int) -> SparseRows:
+    """A scipy.sparse matrix or array of shape (n, columns) as SparseRows. CSR is used in place when its
+    data has the dtype and its indices are int32 (indptr, n + 1 values, is made int64); other formats are
+    converted to CSR once, other dtypes copied once. Unsorted and repeated column indices are kept (repeats
+    add up, as in SciPy); a structure that points outside the arrays or the columns is a ValueError."""
+    shape = value.shape
+    if len(shape) != 2 or shape[1] != columns:
+        raise ValueError(f"{name}: expected shape (n, {columns}), got {shape} (sparse)")
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected real numbers (float, int or bool), got dtype {value.dtype} (sparse)")
+    csr = value if value.format == "csr" else value.tocsr()
+    data, indices, indptr = np.asarray(csr.data), np.asarray(csr.indices), np.asarray(csr.indptr)
+    if data.ndim != 1 or indices.ndim != 1 or indptr.shape != (shape[0] + 1,):
+        raise ValueError(f"{name}: a CSR matrix of shape {shape} needs 1-D data and indices and {shape[0] + 1} "
+                         f"indptr values, got {data.shape}, {indices.shape} and {indptr.shape}")
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer indices and indptr, got {indices.dtype} and {indptr.dtype}")
+    stored = min(len(data), len(indices))
+    if indptr[0] != 0 or (np.diff(indptr) < 0).any() or indptr[-1] > stored:
+        raise ValueError(f"{name}: indptr must rise from 0 to at most the {stored} stored entries, got "
+                         f"{indptr[0]} to {indptr[-1]}{' and decreasing steps' if (np.diff(indptr) < 0).any() else ''}")
+    used = indices[:indptr[-1]]
+    if len(used) and (used.min() < 0 or used.max() >= columns):
+        bad = int(np.flatnonzero((used < 0) | (used >= columns))[0])
+        raise ValueError(f"{name}: column index {used[bad]} (entry {bad}) is outside 0..{columns - 1}")
+    return SparseRows(np.ascontiguousarray(data, dtype=dtype), np.ascontiguousarray(indices, dtype=np.int32),
+                      np.ascontiguousarray(indptr, dtype=np.int64), columns)

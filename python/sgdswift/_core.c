@@ -83,6 +83,7 @@ static PyObject *item_tuple(PyObject *object, const char *message) {
 /* What a call needs of one buffer argument, always C-contiguous; "the dtype" is the object's. */
 typedef enum {
     BUFFER_MATRIX,         /* 2-D of the dtype */
+    BUFFER_INPUTS,         /* 2-D of the dtype, or sparse rows: a tuple (data, indices, indptr, columns) */
     BUFFER_TARGETS,        /* 1-D int64 class labels, or 2-D of the dtype */
     BUFFER_VECTOR,         /* of the dtype, any shape, taken as its flat values */
     BUFFER_FLOAT64_OUTPUT, /* float64, any shape, taken as its flat values; always writable */
@@ -97,6 +98,9 @@ typedef struct BufferRequest {
     int optional;                             /* None stands for "absent" */
     const struct BufferRequest *same_size_as; /* NULL, or an earlier request of the same call */
     Py_buffer view;                           /* view.obj is NULL until acquired */
+    /* Sparse inputs: view holds the data; indices and indptr, and the column count. */
+    Py_buffer index_view, offset_view;
+    long long columns;
 } BufferRequest;
 
 /* Whether an acquired view has the dimensions its kind asks for, with elements of `dtype` (labels: int64).
@@ -108,25 +112,75 @@ static int has_expected_layout(const BufferRequest *request, int dtype) {
     char code = format[0] != '\0' && format[1] == '\0' ? format[0] : '\0';
     int of_dtype = dtype == SGD_FLOAT32 ? code == 'f' && view->itemsize == 4 : code == 'd' && view->itemsize == 8;
     int of_int64 = (code == 'l' || code == 'q') && view->itemsize == 8;
-    if (request->kind == BUFFER_MATRIX) return view->ndim == 2 && of_dtype;
+    if (request->kind == BUFFER_MATRIX || request->kind == BUFFER_INPUTS) return view->ndim == 2 && of_dtype;
     if (request->kind == BUFFER_TARGETS) return view->ndim == 1 ? of_int64 : view->ndim == 2 && of_dtype;
     return of_dtype; /* a vector or an output: any shape */
 }
 
 /* PyBuffer_Release passes over views never acquired (obj NULL) and marks those it releases so. */
 static void release_buffers(BufferRequest *requests, Py_ssize_t count) {
-    for (Py_ssize_t i = 0; i < count; i++)
+    for (Py_ssize_t i = 0; i < count; i++) {
         PyBuffer_Release(&requests[i].view);
+        PyBuffer_Release(&requests[i].index_view);
+        PyBuffer_Release(&requests[i].offset_view);
+    }
+}
+
+/* The element type code of a 1-D view ('f', 'd', 'i' for int32, 'q' for int64), or '\0'. */
+static char vector_code(const Py_buffer *view) {
+    const char *format = view->format ? view->format : "B";
+    while (*format == '@' || *format == '=' || *format == '<') format++;
+    if (view->ndim != 1 || format[0] == '\0' || format[1] != '\0') return '\0';
+    char code = format[0];
+    if ((code == 'i' || code == 'l') && view->itemsize == 4) return 'i';
+    if ((code == 'l' || code == 'q') && view->itemsize == 8) return 'q';
+    return code;
+}
+
+/* Acquires sparse inputs, the tuple (data, indices, indptr, columns): three 1-D C-contiguous buffers (data of
+ * `dtype`, indices int32, indptr int64 with at least one value) and an int. Their values are checked by the
+ * core, before it reads any entry. On failure, the views acquired stay for release_buffers. */
+static int acquire_sparse(BufferRequest *request, int dtype) {
+    if (PyTuple_Size(request->object) != 4) {
+        PyErr_Format(PyExc_TypeError, "%s: expected sparse rows as (data, indices, indptr, columns)", request->name);
+        return -1;
+    }
+    request->columns = PyLong_AsLongLong(PyTuple_GetItem(request->object, 3));
+    if (request->columns == -1 && PyErr_Occurred()) return -1;
+    struct { Py_buffer *view; const char *part; char code; } parts[] = {
+        {&request->view, "data", dtype == SGD_FLOAT32 ? 'f' : 'd'},
+        {&request->index_view, "indices", 'i'},
+        {&request->offset_view, "indptr", 'q'},
+    };
+    for (int i = 0; i < 3; i++) {
+        PyObject *part = PyTuple_GetItem(request->object, i);
+        if (PyObject_GetBuffer(part, parts[i].view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+        if (vector_code(parts[i].view) != parts[i].code) {
+            PyErr_Format(PyExc_TypeError, "%s: expected %s as a 1-D %s buffer (C-contiguous)", request->name,
+                         parts[i].part, i == 0 ? (dtype == SGD_FLOAT32 ? "float32" : "float64") : i == 1 ? "int32" : "int64");
+            return -1;
+        }
+    }
+    if (request->offset_view.len == 0) {
+        PyErr_Format(PyExc_ValueError, "%s: indptr needs at least one value", request->name);
+        return -1;
+    }
+    return 0;
 }
 
 /* Acquires the buffers of a call on an object of element type `dtype`: all of them, or none (those
  * acquired are released again) with an exception naming the argument. */
 static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype) {
-    static const char *const expected[] = {[BUFFER_MATRIX] = "a 2-D", [BUFFER_TARGETS] = "1-D int64 labels or a 2-D",
+    static const char *const expected[] = {[BUFFER_MATRIX] = "a 2-D", [BUFFER_INPUTS] = "a 2-D", [BUFFER_TARGETS] = "1-D int64 labels or a 2-D",
                                            [BUFFER_VECTOR] = "a", [BUFFER_FLOAT64_OUTPUT] = "a writable"};
     for (Py_ssize_t i = 0; i < count; i++) {
         BufferRequest *request = &requests[i];
         if (request->optional && request->object == Py_None) continue;
+        if (request->kind == BUFFER_INPUTS && PyTuple_Check(request->object)) {
+            if (acquire_sparse(request, dtype) == 0) continue;
+            release_buffers(requests, count);
+            return -1;
+        }
         const BufferRequest *twin = request->same_size_as;
         int output = request->kind == BUFFER_FLOAT64_OUTPUT;
         int element_dtype = output ? SGD_FLOAT64 : dtype;
@@ -155,6 +209,13 @@ static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype)
 
 static sgd_matrix matrix_of(const BufferRequest *request) {
     if (request->object == Py_None) return (sgd_matrix){NULL, 0, 0};
+    if (request->index_view.obj) {
+        const Py_buffer *data = &request->view, *indices = &request->index_view, *indptr = &request->offset_view;
+        int64_t storage = data->shape[0] < indices->shape[0] ? data->shape[0] : indices->shape[0];
+        return (sgd_matrix){.data = data->buf, .rows = indptr->shape[0] - 1, .columns = request->columns,
+                            .format = SGD_MATRIX_CSR, .column_indices = indices->buf, .row_starts = indptr->buf,
+                            .storage = storage};
+    }
     return (sgd_matrix){request->view.buf, request->view.shape[0], request->view.shape[1]};
 }
 
@@ -284,7 +345,7 @@ static int Network_getbuffer(NetworkObject *self, Py_buffer *view, int flags) {
 
 static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "out", NULL};
-    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX},
+    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_INPUTS},
                                {.name = "out", .kind = BUFFER_MATRIX, .writable = 1}};
     CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:predict", keywords, &buffers[0].object, &buffers[1].object) ||
@@ -297,7 +358,7 @@ static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *
 
 static PyObject *Network_evaluate(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "Y", NULL};
-    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS}};
+    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_INPUTS}, {.name = "Y", .kind = BUFFER_TARGETS}};
     CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:evaluate", keywords, &buffers[0].object, &buffers[1].object) ||
         begin_call(&call, self->core.dtype) < 0)
@@ -312,7 +373,7 @@ static PyObject *Network_evaluate(NetworkObject *self, PyObject *args, PyObject 
 
 static PyObject *Network_gradient(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"X", "Y", "out", NULL};
-    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_MATRIX}, {.name = "Y", .kind = BUFFER_TARGETS},
+    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_INPUTS}, {.name = "Y", .kind = BUFFER_TARGETS},
                                {.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
     CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 3};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:gradient", keywords, &buffers[0].object, &buffers[1].object,
@@ -349,9 +410,9 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
                                "report_batches", "history", "gradient_norms", "callback", NULL};
     enum { X, Y, VALIDATION_X, VALIDATION_Y, HISTORY, GRADIENT_NORMS, BUFFER_COUNT };
     BufferRequest buffers[BUFFER_COUNT] = {
-        [X] = {.name = "X", .kind = BUFFER_MATRIX},
+        [X] = {.name = "X", .kind = BUFFER_INPUTS},
         [Y] = {.name = "Y", .kind = BUFFER_TARGETS},
-        [VALIDATION_X] = {.name = "validation_X", .kind = BUFFER_MATRIX, .optional = 1},
+        [VALIDATION_X] = {.name = "validation_X", .kind = BUFFER_INPUTS, .optional = 1},
         [VALIDATION_Y] = {.name = "validation_Y", .kind = BUFFER_TARGETS, .optional = 1},
         [HISTORY] = {.name = "history", .kind = BUFFER_FLOAT64_OUTPUT},
         [GRADIENT_NORMS] = {.name = "gradient_norms", .kind = BUFFER_FLOAT64_OUTPUT},

@@ -8,8 +8,8 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _core
-from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, flag, float_dtype, integer, numeric_array, one_of, pair,
-                      rate_schedule, real)
+from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, flag, float_dtype, integer, is_sparse, numeric_array,
+                      one_of, pair, rate_schedule, real, sparse_rows)
 from ._checks import name as check_name
 from ._files import PathLike, read_npz, write_npz
 from ._history import RECORD_FIELDS, History, epoch_logs
@@ -23,6 +23,14 @@ _FILE_FIELDS = ("format", "version", "sizes", "hidden", "output", "loss", "init"
                 "parameters")
 _OPTIMIZER_FIELDS = ("optimizer", "optimizer_count", "optimizer_steps", "optimizer_state")
 _network_identities = itertools.count()
+
+
+_Inputs = Union[np.ndarray, SparseRows]
+
+
+def _core_inputs(X: Optional[_Inputs]) -> Any:
+    """X as sgdswift._core takes it: the array, or sparse rows' (data, indices, indptr, columns)."""
+    return X.core if isinstance(X, SparseRows) else X
 
 
 class DivergenceError(FloatingPointError):
@@ -138,9 +146,11 @@ class Network:
 
     # ---- inputs ----------------------------------------------------------------------------------
 
-    def _inputs(self, X: Any, name: str = "X") -> np.ndarray:
+    def _inputs(self, X: Any, name: str = "X") -> Union[np.ndarray, SparseRows]:
         """X as a C-contiguous (n, inputs) array of the network's dtype: the caller's own array when it
-        already is one, else a converted copy."""
+        already is one, else a converted copy; a scipy.sparse X as SparseRows (see `sparse_rows`)."""
+        if is_sparse(X):
+            return sparse_rows(X, name, self._dtype, self._sizes[0])
         array = numeric_array(X, name)
         if array.ndim != 2 or array.shape[1] != self._sizes[0]:
             hint = " (for one sample use x.reshape(1, -1))" if array.ndim == 1 else ""
@@ -170,7 +180,8 @@ class Network:
                              f"got values from {array.min()} to {array.max()}")
         return np.ascontiguousarray(array, dtype=np.int64)
 
-    def _data(self, X: Any, Y: Any, name: str = "X", target_name: str = "Y") -> tuple[np.ndarray, np.ndarray]:
+    def _data(self, X: Any, Y: Any, name: str = "X", target_name: str = "Y"
+              ) -> tuple[Union[np.ndarray, SparseRows], np.ndarray]:
         X = self._inputs(X, name)
         if X.shape[0] == 0:
             raise ValueError(f"{name}: needs at least one row, got shape {X.shape}")
@@ -184,21 +195,21 @@ class Network:
         shape (n, outputs) and the network's dtype."""
         X = self._inputs(X)
         out = np.empty((X.shape[0], self._sizes[-1]), dtype=self._dtype)
-        self._core.predict(X=X, out=out)
+        self._core.predict(X=_core_inputs(X), out=out)
         return out
 
     def loss(self, X: Any, Y: Any) -> float:
         """Mean loss C over the rows of X (n, inputs) against Y: int class labels (n,) in 0..outputs-1, or
         real targets (n, outputs) (for one output also (n,)). Returns a Python float."""
         X, Y = self._data(X, Y)
-        return self._core.evaluate(X=X, Y=Y)[0]
+        return self._core.evaluate(X=_core_inputs(X), Y=Y)[0]
 
     def evaluate(self, X: Any, y: Any) -> dict[str, float]:
         """{"loss": mean loss, "accuracy": fraction classified right} over the rows of X (n, inputs)
         against y, labels (n,) or targets (n, outputs) as in `loss` (accuracy only for classifiers:
         argmax of several outputs, or one sigmoid output ≥ 0.5, against the label or target's class)."""
         X, y = self._data(X, y)
-        loss, correct = self._core.evaluate(X=X, Y=y)
+        loss, correct = self._core.evaluate(X=_core_inputs(X), Y=y)
         result = {"loss": loss}
         if correct is not None:
             result["accuracy"] = correct / X.shape[0]
@@ -210,7 +221,7 @@ class Network:
         `biases` ((fan_out,)), of the network's dtype."""
         X, Y = self._data(X, Y)
         flat = np.empty_like(self._parameters)
-        self._core.gradient(X=X, Y=Y, out=flat)
+        self._core.gradient(X=_core_inputs(X), Y=Y, out=flat)
         return self._split(flat)
 
     # ---- training --------------------------------------------------------------------------------
@@ -228,8 +239,8 @@ class Network:
             return SGD(lr=lr)
         return self.optimizer if self.optimizer is not None else SGD()
 
-    def _hold_out(self, X: np.ndarray, Y: np.ndarray, validation_data: Optional[tuple[Any, Any]],
-                  validation_split: float) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+    def _hold_out(self, X: _Inputs, Y: np.ndarray, validation_data: Optional[tuple[Any, Any]],
+                  validation_split: float) -> tuple[_Inputs, np.ndarray, Optional[_Inputs], Optional[np.ndarray]]:
         """(X, Y, validation X, validation Y) from fit's validation arguments."""
         split = real(validation_split, "validation_split", 0, 1)
         if validation_data is not None:
@@ -242,7 +253,10 @@ class Network:
         held_out = int(round(X.shape[0] * split))
         if not 0 < held_out < X.shape[0]:
             raise ValueError(f"validation_split: {split} of {X.shape[0]} rows leaves no training or no validation rows")
-        return X[:-held_out], Y[:-held_out], X[-held_out:], Y[-held_out:]  # row slices of C-ordered arrays: views
+        kept = X.shape[0] - held_out
+        if isinstance(X, SparseRows):
+            return X.rows(0, kept), Y[:kept], X.rows(kept, X.shape[0]), Y[kept:]
+        return X[:kept], Y[:kept], X[kept:], Y[kept:]  # row slices of C-ordered arrays: views
 
     def fit(self, X: Any, Y: Any, epochs: int = 30, batch_size: Optional[int] = 10, lr: Optional[float] = None,
             optimizer: Optional[Optimizer] = None, schedule: Optional[ScheduleLike] = None,
@@ -305,9 +319,10 @@ class Network:
         normalize_gradient = flag(normalize_gradient, "normalize_gradient")
         verbose = one_of(int(verbose) if isinstance(verbose, bool) else verbose, "verbose", (0, 1, 2))
         X, Y, validation_X, validation_Y = self._hold_out(X, Y, validation_data, validation_split)
-        batch_size = X.shape[0] if batch_size is None else integer(batch_size, "batch_size", 1)
+        rows = X.shape[0]
+        batch_size = rows if batch_size is None else integer(batch_size, "batch_size", 1)
         schedule = rate_schedule(schedule, "schedule", validation_X is not None)
-        progress_bar = ProgressBar(epochs, X.shape[0]) if verbose == 1 else None
+        progress_bar = ProgressBar(epochs, rows) if verbose == 1 else None
         display = [progress_bar or EpochPrinter(epochs)] if verbose else []
         events = CallbackList(callbacks, first=display + ([schedule] if hasattr(schedule, "on_epoch_end") else []))
         own_rate = optimizer.lr
@@ -326,7 +341,7 @@ class Network:
                     optimizer.lr = epoch_rate(schedule, epoch + 1, own_rate)
                 return go_on
             if progress_bar is not None:  # a tick's index counts rows, a batch end's batches
-                progress_bar.update(epoch, index if kind == _core.EVENT_TICK else min((index + 1) * batch_size, len(X)))
+                progress_bar.update(epoch, index if kind == _core.EVENT_TICK else min((index + 1) * batch_size, rows))
             return events.on_batch_end(index, {"loss": loss, "epoch": epoch}) if kind == _core.EVENT_BATCH_END else None
 
         stream = self._fits
@@ -337,7 +352,8 @@ class Network:
             optimizer.lr = first_rate
         try:
             _, divergence = self._core.fit(
-                optimizer=core_optimizer, X=X, Y=Y, validation_X=validation_X, validation_Y=validation_Y,
+                optimizer=core_optimizer, X=_core_inputs(X), Y=Y, validation_X=_core_inputs(validation_X),
+                validation_Y=validation_Y,
                 epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=self._seed, stream=stream, l2=l2,
                 clip_norm=clip_norm, normalize_gradient=normalize_gradient, report_batches=events.reports_batches,
                 history=records, gradient_norms=gradient_norms, callback=on_event)
@@ -363,7 +379,8 @@ class Network:
         record = np.full((1, len(RECORD_FIELDS)), np.nan)
         self.optimizer = optimizer
         _, divergence = self._core.fit(
-            optimizer=core_optimizer, X=X, Y=Y, validation_X=None, validation_Y=None, epochs=1, batch_size=X.shape[0],
+            optimizer=core_optimizer, X=_core_inputs(X), Y=Y, validation_X=None, validation_Y=None, epochs=1,
+            batch_size=X.shape[0],
             shuffle=False, seed=self._seed, stream=0, l2=0.0, clip_norm=0.0, normalize_gradient=False,
             report_batches=False, history=record, gradient_norms=np.empty((1, len(self._sizes) - 1)), callback=None)
         if divergence is not None:

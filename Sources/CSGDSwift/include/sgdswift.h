@@ -32,11 +32,23 @@ typedef int32_t sgd_status;
 #define SGD_TARGETS_DENSE 0  /* rows x columns of the network's dtype */
 #define SGD_TARGETS_LABELS 1 /* rows int64 class labels (columns ignored) */
 
-/* A row-major matrix view. */
+#define SGD_MATRIX_DENSE 0 /* data: rows x columns, row-major */
+#define SGD_MATRIX_CSR 1   /* compressed sparse rows (SciPy's CSR); only for inputs X */
+
+/* A matrix view: dense and row-major, or (inputs only) compressed sparse rows: the entries of row r are
+ * data[k] in column column_indices[k] for k in row_starts[r] ..< row_starts[r + 1], columns in any
+ * order, repeated columns adding up. storage is the length of data and column_indices; row_starts
+ * (rows + 1 values) must be non-decreasing from >= 0 to <= storage and every column index of the rows
+ * in 0 ..< columns, else the call fails with SGD_INVALID_ARGUMENT. The trailing fields are zero for
+ * a dense view, so {data, rows, columns} still makes one. */
 typedef struct {
     const void *_Nullable data;
     int64_t rows;
     int64_t columns;
+    int32_t format; /* SGD_MATRIX_DENSE or SGD_MATRIX_CSR */
+    const int32_t *_Nullable column_indices;
+    const int64_t *_Nullable row_starts;
+    int64_t storage;
 } sgd_matrix;
 
 /* Targets: dense values or class labels (one-hot for the core). data == NULL means "none". */

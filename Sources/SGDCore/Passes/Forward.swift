@@ -11,24 +11,24 @@ extension Network {
     /// output tile also scores its rows into the workspace (read with `scoreTotals`), and with
     /// `deltaScale` s it leaves δ_L = ∂(s·Σℓ)/∂z_L there for `backward`.
     @discardableResult
-    func forward(_ x: Matrix<T>, _ workspace: Workspace<T>, targets: TargetRows<T>? = nil,
+    func forward(_ x: Inputs<T>, _ workspace: Workspace<T>, targets: TargetRows<T>? = nil,
                  deltaScale: T? = nil) -> Matrix<T> {
         var a = x
-        for l in 0..<(layers.count - 1) { a = hiddenLayer(l, input: a, workspace) }
+        for l in 0..<(layers.count - 1) { a = .dense(hiddenLayer(l, input: a, workspace)) }
         return outputLayer(input: a, workspace, targets: targets, deltaScale: deltaScale)
     }
 
     /// a_l of a hidden layer, in tiles of its units (columns), each tile's product, bias and
     /// activation done while it is in cache; z_l is overwritten by a_l (backpropagation needs only a).
-    private func hiddenLayer(_ l: Int, input: Matrix<T>, _ workspace: Workspace<T>) -> Matrix<T> {
+    private func hiddenLayer(_ l: Int, input: Inputs<T>, _ workspace: Workspace<T>) -> Matrix<T> {
         let layer = layers[l], m = input.rows, kernels = self.kernels
         let a = workspace.activation(l, rows: m)
         let w = layer.weights(in: workspace.theta), b = layer.biases(in: workspace.theta)
-        let tiles = Tiling(extent: layer.fanOut, workPerUnit: m * layer.fanIn,
+        let tiles = Tiling(extent: layer.fanOut, workPerUnit: input.multiplyAddsPerColumn,
                            minimumWork: Self.minimumProductTile, granule: 16)
         WorkerPool.shared.run(tiles) { _, units in
             let z = a.columns(units)
-            weightedInput(z, input, w.columns(units), bias: b + units.lowerBound)  // z_l = a_{l−1}W_l + b_l
+            weightedInput(z, input, w.columns(units), bias: b + units.lowerBound, kernels)  // z_l = a_{l−1}W_l + b_l
             layer.activation.apply(z, into: z, kernels)                                   // a_l = σ(z_l)
         }
         return a
@@ -36,7 +36,7 @@ extension Network {
 
     /// a_L, in tiles of rows, so that softmax and the loss see whole rows; each tile scores its rows
     /// and computes their δ_L while they are in cache.
-    private func outputLayer(input: Matrix<T>, _ workspace: Workspace<T>, targets: TargetRows<T>?,
+    private func outputLayer(input: Inputs<T>, _ workspace: Workspace<T>, targets: TargetRows<T>?,
                              deltaScale: T?) -> Matrix<T> {
         let last = layers.count - 1, layer = layers[last], m = input.rows, kernels = self.kernels
         let z = workspace.outputLogits(rows: m), a = workspace.activation(last, rows: m)
@@ -44,7 +44,7 @@ extension Network {
         let tiles = Tiling(extent: m, workPerUnit: layer.fanIn * layer.fanOut, minimumWork: Self.minimumProductTile)
         WorkerPool.shared.run(tiles) { t, rows in
             let zRows = z.rows(rows), aRows = a.rows(rows)
-            weightedInput(zRows, input.rows(rows), w, bias: b)  // z_L = a_{L−1}W_L + b_L
+            weightedInput(zRows, input.rows(rows), w, bias: b, kernels)  // z_L = a_{L−1}W_L + b_L
             layer.activation.apply(zRows, into: aRows, kernels)        // a_L = σ(z_L)
             guard let targets else { return }
             let y = targets.rows(rows)
@@ -81,9 +81,14 @@ extension Network {
 }
 
 /// z ← a·W + b, b added to every row: b is copied in first and the product added to it, so that BLAS
-/// never clears z (see `Matrix.addProduct`).
+/// never clears z (see `Matrix.addProduct`). A sparse a (the first layer's X) is multiplied from its
+/// nonzeros.
 @inline(__always)
-func weightedInput<T: Scalar>(_ z: Matrix<T>, _ a: Matrix<T>, _ w: Matrix<T>, bias b: UnsafePointer<T>) {
+func weightedInput<T: Scalar>(_ z: Matrix<T>, _ a: Inputs<T>, _ w: Matrix<T>, bias b: UnsafePointer<T>,
+                              _ kernels: ElementwiseKernels<T>) {
     for r in 0..<z.rows { z.row(r).update(from: b, count: z.columns) }
-    z.addProduct(a, w)
+    switch a {
+    case .dense(let a): z.addProduct(a, w)
+    case .sparse(let x): z.addProduct(x, w, kernels)
+    }
 }

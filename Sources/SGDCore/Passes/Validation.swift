@@ -1,10 +1,22 @@
 extension Network {
     /// Checks X and its targets against the network and for values the maths cannot use. A
     /// vectorised pass over the data first; only a problem found is then located for the message.
-    public func validate(_ x: Matrix<T>, _ y: Targets<T>?, name: String = "X", targetName: String = "Y") throws {
+    /// Sparse X's structure is checked first, so that nothing reads outside the caller's arrays.
+    public func validate(_ x: Inputs<T>, _ y: Targets<T>?, name: String = "X", targetName: String = "Y") throws {
         try require(x.columns == inputCount,
                     "\(name): expected \(inputCount) columns (the network's inputs), got \(x.columns)")
-        try requireFinite(x, name)
+        switch x {
+        case .dense(let x):
+            try requireFinite(x, name)
+        case .sparse(let x):
+            try x.validateStructure(name)
+            let first = Int(x.rowStarts[0])
+            if let offset = firstNonFinite(x.values + first, count: x.nonzeros, kernels) {
+                let k = first + offset, row = (0..<x.rows).first { x.rowStarts[$0 + 1] > k }!
+                throw CoreError.invalidArgument(
+                    "\(name): contains \(x.values[k].isNaN ? "NaN" : "infinity") at row \(row), column \(x.columnIndices[k])")
+            }
+        }
         guard let y else { return }
         try require(y.rows == x.rows, "\(targetName): expected \(x.rows) rows (as many as \(name)), got \(y.rows)")
         switch y {

@@ -19,14 +19,17 @@ final class Workspace<T: Scalar> {
     /// that holds the latest step (see `Network.fit`).
     var theta: UnsafeMutablePointer<T>
 
-    init(_ network: Network<T>, capacity: Int, backpropagates: Bool, gathersAhead: Bool = false) throws {
+    /// `x` is the data the passes will read: sparse rows are gathered into room for the most entries
+    /// `capacity` rows of x hold, and only when `gathersAhead` (shuffled training, the one pass that
+    /// gathers); dense rows always have room for `capacity` rows.
+    init(_ network: Network<T>, capacity: Int, backpropagates: Bool, gathersAhead: Bool = false, for x: Inputs<T>) throws {
         self.capacity = capacity
         widths = network.layers.map(\.fanOut)
         activations = try widths.map { try Buffer(count: capacity * $0) }
         logits = try Buffer(count: capacity * network.outputCount)
         deltas = try backpropagates ? widths.map { try Buffer(count: capacity * $0) } : []
-        gathered = try GatheredRows(network, capacity: capacity)
-        gatheredAhead = gathersAhead ? try GatheredRows(network, capacity: capacity) : nil
+        gathered = try GatheredRows(network, capacity: capacity, for: x, gathersSparseRows: gathersAhead)
+        gatheredAhead = gathersAhead ? try GatheredRows(network, capacity: capacity, for: x, gathersSparseRows: true) : nil
         lossPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
         correctPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
         theta = network.parameters.base
@@ -65,34 +68,72 @@ final class Workspace<T: Scalar> {
 }
 
 /// Copies of scattered rows of X and of their targets (labels or dense rows), `capacity` rows each.
+/// Sparse rows are copied as compressed rows: their values and columns, and offsets that
+/// `layOutSparseRows` computes before the rows are copied.
 final class GatheredRows<T: Scalar> {
+    /// Dense X: capacity × inputs values; sparse X: the gathered rows' nonzero values.
     let inputs: Buffer<T>
+    /// Sparse X: the gathered rows' column indices and capacity + 1 row offsets (else empty).
+    let inputColumns: Buffer<Int32>
+    let inputRowStarts: Buffer<Int64>
     let denseTargets: Buffer<T>
     let labels: Buffer<Int>
 
-    init(_ network: Network<T>, capacity: Int) throws {
-        inputs = try Buffer(count: capacity * network.inputCount)
+    init(_ network: Network<T>, capacity: Int, for x: Inputs<T>, gathersSparseRows: Bool) throws {
+        switch x {
+        case .dense:
+            inputs = try Buffer(count: capacity * network.inputCount)
+            (inputColumns, inputRowStarts) = (try Buffer(count: 0, repeating: 0), try Buffer(count: 0, repeating: 0))
+        case .sparse(let x):
+            let entries = gathersSparseRows ? x.largestEntries(rows: capacity) : 0
+            inputs = try Buffer(count: entries)
+            inputColumns = try Buffer(count: entries, repeating: 0)
+            inputRowStarts = try Buffer(count: capacity + 1, repeating: 0)
+        }
         denseTargets = try Buffer(count: capacity * network.outputCount)
         labels = try Buffer(count: capacity, repeating: 0)
     }
 
     /// Views of the first `count` rows, as gathered from x and y.
-    func views(_ x: Matrix<T>, _ y: Targets<T>, count: Int) -> (x: Matrix<T>, y: TargetRows<T>) {
+    func views(_ x: Inputs<T>, _ y: Targets<T>, count: Int) -> (x: Inputs<T>, y: TargetRows<T>) {
+        let rows: Inputs<T> = switch x {
+        case .dense(let x): .dense(inputs.matrix(rows: count, columns: x.columns))
+        case .sparse(let x): .sparse(SparseMatrix(values: inputs.base, columnIndices: inputColumns.base,
+                                                  rowStarts: inputRowStarts.base, rows: count, columns: x.columns,
+                                                  storage: inputs.count))
+        }
         switch y {
-        case .dense(let values):
-            return (inputs.matrix(rows: count, columns: x.columns),
-                    .dense(denseTargets.matrix(rows: count, columns: values.columns)))
-        case .labels:
-            return (inputs.matrix(rows: count, columns: x.columns), .labels(labels.base))
+        case .dense(let values): return (rows, .dense(denseTargets.matrix(rows: count, columns: values.columns)))
+        case .labels: return (rows, .labels(labels.base))
         }
     }
 
-    /// Row r ← row sources[r] of x (and of y), for r in `rows`.
-    func gather(_ x: Matrix<T>, _ y: Targets<T>, _ sources: UnsafeBufferPointer<Int>, rows: Range<Int>) {
+    /// For sparse x, the offsets of the rows `sources` once gathered (a running sum of their lengths),
+    /// which `gather` needs before it copies any row; nothing for dense x.
+    func layOutSparseRows(_ x: Inputs<T>, _ sources: UnsafeBufferPointer<Int>) {
+        guard case .sparse(let x) = x else { return }
+        inputRowStarts.base[0] = 0
+        for (r, source) in sources.enumerated() {
+            inputRowStarts.base[r + 1] = inputRowStarts.base[r] + x.rowStarts[source + 1] - x.rowStarts[source]
+        }
+    }
+
+    /// Row r ← row sources[r] of x (and of y), for r in `rows` (after `layOutSparseRows` for sparse x).
+    func gather(_ x: Inputs<T>, _ y: Targets<T>, _ sources: UnsafeBufferPointer<Int>, rows: Range<Int>) {
         let copies = views(x, y, count: sources.count)
         for r in rows {
             let source = sources[r]
-            copies.x.row(r).update(from: x.row(source), count: x.columns)
+            switch (x, copies.x) {
+            case (.dense(let x), .dense(let copy)):
+                copy.row(r).update(from: x.row(source), count: x.columns)
+            case (.sparse(let x), .sparse):
+                let from = Int(x.rowStarts[source]), to = Int(inputRowStarts.base[r])
+                let count = Int(x.rowStarts[source + 1]) - from
+                (inputs.base + to).update(from: x.values + from, count: count)
+                (inputColumns.base + to).update(from: x.columnIndices + from, count: count)
+            default:
+                break
+            }
             switch (y, copies.y) {
             case (.dense(let values), .dense(let copy)):
                 copy.row(r).update(from: values.row(source), count: values.columns)
@@ -137,12 +178,13 @@ extension Network {
     /// batch is more than one chunk, or too small to pay for the hand-off. Two tiles, which fill the
     /// gaps between the phase's product tiles (one tile made that phase as long as the gather and the
     /// products one after the other).
-    func gatherAhead(_ x: Matrix<T>, _ y: Targets<T>, _ next: RowSelection, _ workspace: Workspace<T>) -> PhaseJob? {
+    func gatherAhead(_ x: Inputs<T>, _ y: Targets<T>, _ next: RowSelection, _ workspace: Workspace<T>) -> PhaseJob? {
         // Fewer values than this are copied faster than a hand-off to the other core costs (measured on
         // 784-128-10: gathering one to four rows ahead made batches of 1 to 4 rows 10–15% slower).
         let minimumValues = 1 << 12
-        guard case .indices(let sources) = next, sources.count * x.columns >= minimumValues,
+        guard case .indices(let sources) = next, sources.count * x.valuesPerRow >= minimumValues,
               let buffers = workspace.gatherAhead(sources) else { return nil }
+        buffers.layOutSparseRows(x, sources)
         return PhaseJob("gather the next mini-batch's rows", tiles: Tiling(extent: sources.count, count: 2)) { rows in
             buffers.gather(x, y, sources, rows: rows)
         }
@@ -150,8 +192,8 @@ extension Network {
 
     /// Rows start..<start+count of `selection` and their targets: views for a range, copies gathered
     /// into the workspace (in parallel row tiles) for indices, unless `gatherAhead` already did.
-    func chunk(_ x: Matrix<T>, _ y: Targets<T>, _ selection: RowSelection, start: Int, count: Int,
-               _ workspace: Workspace<T>) -> (x: Matrix<T>, y: TargetRows<T>) {
+    func chunk(_ x: Inputs<T>, _ y: Targets<T>, _ selection: RowSelection, start: Int, count: Int,
+               _ workspace: Workspace<T>) -> (x: Inputs<T>, y: TargetRows<T>) {
         switch (selection, y) {
         case (.range(let range), .dense(let values)):
             let rows = (range.lowerBound + start)..<(range.lowerBound + start + count)
@@ -162,7 +204,8 @@ extension Network {
         case (.indices(let indices), _):
             let sources = UnsafeBufferPointer(rebasing: indices[start..<(start + count)])
             if workspace.takeGatheredAhead(sources) { return workspace.gathered.views(x, y, count: count) }
-            let tiles = Tiling(extent: count, workPerUnit: x.columns, minimumWork: Self.minimumElementwiseTile)
+            workspace.gathered.layOutSparseRows(x, sources)
+            let tiles = Tiling(extent: count, workPerUnit: x.valuesPerRow, minimumWork: Self.minimumElementwiseTile)
             WorkerPool.shared.run(tiles) { _, rows in workspace.gathered.gather(x, y, sources, rows: rows) }
             return workspace.gathered.views(x, y, count: count)
         }

@@ -14,7 +14,7 @@ extension Network {
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public func fit(
-        _ x: Matrix<T>, _ y: Targets<T>, validation: (x: Matrix<T>, y: Targets<T>)? = nil,
+        _ x: Inputs<T>, _ y: Targets<T>, validation: (x: Inputs<T>, y: Targets<T>)? = nil,
         options: TrainingOptions, optimizer: Optimizer<T>,
         progress: ProgressHandler = { _ in true }
     ) throws -> FitResult {
@@ -28,9 +28,9 @@ extension Network {
         let n = x.rows
         let batchSize = min(options.batchSize, n)
         let workspace = try Workspace(self, capacity: min(Self.chunkRows, batchSize), backpropagates: true,
-                                      gathersAhead: options.shuffle)
+                                      gathersAhead: options.shuffle, for: x)
         let validationWorkspace = try validation.map {
-            try Workspace(self, capacity: min(Self.chunkRows, $0.x.rows), backpropagates: false)
+            try Workspace(self, capacity: min(Self.chunkRows, $0.x.rows), backpropagates: false, for: $0.x)
         }
         let gradient = try Buffer<T>(count: parameters.count)
         let step = try GradientStep(self, options: options, rows: n, batchRows: batchSize)
