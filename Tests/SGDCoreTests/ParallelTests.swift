@@ -93,7 +93,7 @@ final class ParallelTests: XCTestCase {
             let adam = try Optimizer<Float>(rule: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, amsgrad: false,
                                                         decoupledWeightDecay: false),
                                             learningRate: 1e-3, weightDecay: 0)
-            let result = try network.fit(x, .labels(labels.base, rows: rows),
+            let result = try network.fit(.dense(x), .labels(labels.base, rows: rows),
                                          options: TrainingOptions(epochs: 2, batchSize: 64, seed: 3), optimizer: adam)
             XCTAssertEqual(result.ending, .completed)
             results.append(Array(UnsafeBufferPointer(start: network.parameters.base, count: network.parameters.count)))

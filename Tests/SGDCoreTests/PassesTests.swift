@@ -8,7 +8,7 @@ final class PassesTests: XCTestCase {
         let x = try matrix(1, 2, HandExample.x)
         let y = try matrix(1, 1, [HandExample.y])
         let gradient = try Buffer<Double>(count: network.parameters.count)
-        let loss = try network.gradient(x, .dense(y), into: gradient.base, count: gradient.count)
+        let loss = try network.gradient(.dense(x), .dense(y), into: gradient.base, count: gradient.count)
         let a2 = try predict(network, HandExample.x)[0]
         assertClose(loss, 0.5 * (a2 - 0.01) * (a2 - 0.01), relative: 1e-15)
         for (i, expected) in HandExample.gradient.enumerated() {
@@ -20,7 +20,7 @@ final class PassesTests: XCTestCase {
         let input = try matrix(x.count / network.inputCount, network.inputCount, x)
         let output = try matrix(input.rows, network.outputCount,
                                 [Double](repeating: 0, count: input.rows * network.outputCount))
-        try network.predict(input, into: output)
+        try network.predict(.dense(input), into: output)
         return elements(output)
     }
 
@@ -66,12 +66,12 @@ final class PassesTests: XCTestCase {
         let gradient = try Buffer<Double>(count: network.parameters.count)
         try labels.withUnsafeBufferPointer { labels in
             let targets = Targets<Double>.labels(labels.baseAddress!, rows: labels.count)
-            _ = try network.gradient(x, targets, into: gradient.base, count: gradient.count)
+            _ = try network.gradient(.dense(x), targets, into: gradient.base, count: gradient.count)
             for i in 0..<network.parameters.count {
                 let saved = network.parameters.base[i]
                 let numeric = centralDifference(at: saved) { value in
                     network.parameters.base[i] = value
-                    return try! network.evaluate(x, targets).loss
+                    return try! network.evaluate(.dense(x), targets).loss
                 }
                 network.parameters.base[i] = saved
                 assertClose(gradient.base[i], numeric, relative: 1e-7, absolute: 1e-9, "θ[\(i)]")
@@ -87,9 +87,9 @@ final class PassesTests: XCTestCase {
         let whole = try Buffer<Double>(count: count), single = try Buffer<Double>(count: count)
         var mean = [Double](repeating: 0, count: count)
         try labels.withUnsafeBufferPointer { labels in
-            _ = try network.gradient(x, .labels(labels.baseAddress!, rows: rows), into: whole.base, count: count)
+            _ = try network.gradient(.dense(x), .labels(labels.baseAddress!, rows: rows), into: whole.base, count: count)
             for r in 0..<rows {
-                _ = try network.gradient(x.rows(r..<(r + 1)), .labels(labels.baseAddress! + r, rows: 1),
+                _ = try network.gradient(.dense(x.rows(r..<(r + 1))), .labels(labels.baseAddress! + r, rows: 1),
                                          into: single.base, count: count)
                 for i in 0..<count { mean[i] += single.base[i] / Double(rows) }
             }
@@ -103,13 +103,67 @@ final class PassesTests: XCTestCase {
         let x = try matrix(2, 2, [1, 2, 3, 4])
         let wrongWidth = try matrix(1, 3, [1, 2, 3])
         let out = try matrix(2, 3, [Double](repeating: 0, count: 6))
-        XCTAssertTrue(coreErrorMessage { try network.predict(nanInput, into: out) }.contains("NaN at row 0, column 1"))
-        XCTAssertTrue(coreErrorMessage { try network.predict(wrongWidth, into: out) }.contains("expected 2 columns"))
+        XCTAssertTrue(coreErrorMessage { try network.predict(.dense(nanInput), into: out) }.contains("NaN at row 0, column 1"))
+        XCTAssertTrue(coreErrorMessage { try network.predict(.dense(wrongWidth), into: out) }.contains("expected 2 columns"))
         let labels = [0, 7]
         labels.withUnsafeBufferPointer { labels in
             XCTAssertTrue(coreErrorMessage {
-                _ = try network.evaluate(x, .labels(labels.baseAddress!, rows: 2))
+                _ = try network.evaluate(.dense(x), .labels(labels.baseAddress!, rows: 2))
             }.contains("label 7 at row 1 is outside 0...2"))
+        }
+    }
+
+    /// X·W₁ and X_batchᵀ·δ₁ from the nonzeros equal the dense products: the same 3 × 4 X (one row empty,
+    /// one with its columns unsorted and one repeated, which adds up) given both ways.
+    func testSparseInputsGiveTheDenseGradient() throws {
+        let network = try Network<Double>(sizes: [4, 3, 2], hidden: .tanh, output: .softmax, loss: .crossEntropy)
+        network.initialize(.xavier, seed: 3)
+        let values: [Double] = [0.5, -1.5, 2.0, 0.25, 0.75], columns: [Int32] = [3, 0, 0, 2, 2]
+        let rowStarts: [Int64] = [0, 2, 2, 5]
+        let dense = try matrix(3, 4, [-1.5, 0, 0, 0.5, 0, 0, 0, 0, 2.0, 0, 1.0, 0])
+        let labels = [1, 0, 1]
+        let count = network.parameters.count
+        let fromDense = try Buffer<Double>(count: count), fromSparse = try Buffer<Double>(count: count)
+        try values.withUnsafeBufferPointer { values in
+            try columns.withUnsafeBufferPointer { columns in
+                try rowStarts.withUnsafeBufferPointer { rowStarts in
+                    try labels.withUnsafeBufferPointer { labels in
+                        let sparse = SparseMatrix(values: values.baseAddress!, columnIndices: columns.baseAddress!,
+                                                  rowStarts: rowStarts.baseAddress!, rows: 3, columns: 4, storage: 5)
+                        let y = Targets<Double>.labels(labels.baseAddress!, rows: 3)
+                        let denseLoss = try network.gradient(.dense(dense), y, into: fromDense.base, count: count)
+                        let sparseLoss = try network.gradient(.sparse(sparse), y, into: fromSparse.base, count: count)
+                        assertClose(sparseLoss, denseLoss, relative: 1e-15)
+                    }
+                }
+            }
+        }
+        for i in 0..<count { assertClose(fromSparse.base[i], fromDense.base[i], relative: 1e-14, absolute: 1e-16, "θ[\(i)]") }
+    }
+
+    /// A sparse structure that points outside its arrays or the columns is refused before any entry is read.
+    func testInvalidSparseStructureIsAnErrorNotATrap() throws {
+        let network = try Network<Double>(sizes: [2, 3], hidden: .sigmoid, output: .softmax, loss: .crossEntropy)
+        let out = try matrix(2, 3, [Double](repeating: 0, count: 6))
+        let values: [Double] = [1, 2, 3]
+        let cases: [([Int32], [Int64], String)] = [
+            ([0, 5, 1], [0, 1, 3], "column index 5 (entry 1) is outside 0...1"),
+            ([0, -1, 1], [0, 1, 3], "column index -1"),
+            ([0, 1, 1], [0, 2, 1], "indptr decreases at row 1"),
+            ([0, 1, 1], [0, 1, 4], "beyond the 3 stored entries"),
+            ([0, 1, 1], [-1, 1, 3], "indptr[0] is -1"),
+        ]
+        for (columns, rowStarts, expected) in cases {
+            values.withUnsafeBufferPointer { values in
+                columns.withUnsafeBufferPointer { columns in
+                    rowStarts.withUnsafeBufferPointer { rowStarts in
+                        let x = SparseMatrix(values: values.baseAddress!, columnIndices: columns.baseAddress!,
+                                             rowStarts: rowStarts.baseAddress!, rows: 2, columns: 2, storage: 3)
+                        XCTAssertTrue(coreErrorMessage { try network.predict(.sparse(x), into: out) }.contains(expected),
+                                      expected)
+                    }
+                }
+            }
         }
     }
 }

@@ -32,7 +32,7 @@ final class TrainingTests: XCTestCase {
         let before = parameters(network)
         let x = try matrix(1, 2, HandExample.x)
         let y = try matrix(1, 1, [HandExample.y])
-        let result = try network.fit(x, .dense(y), options: TrainingOptions(epochs: 1, batchSize: 1, shuffle: false),
+        let result = try network.fit(.dense(x), .dense(y), options: TrainingOptions(epochs: 1, batchSize: 1, shuffle: false),
                                      optimizer: try sgd(0.5))
         XCTAssertEqual(result.epochs, 1)
         XCTAssertEqual(result.ending, .completed)
@@ -45,7 +45,7 @@ final class TrainingTests: XCTestCase {
         var results: [[Double]] = []
         for stream in [UInt64(0), 0, 1] {
             let p = try problem()
-            _ = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 3, batchSize: 7, seed: 9, stream: stream),
+            _ = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 3, batchSize: 7, seed: 9, stream: stream),
                                   optimizer: try sgd(0.5))
             results.append(parameters(p.network))
         }
@@ -80,7 +80,7 @@ final class TrainingTests: XCTestCase {
             let momentum = UpdateRule.sgd(momentum: 0.9, dampening: 0, nesterov: false)
             let shuffled = try make(), shuffledOptimizer = try Optimizer<Double>(rule: momentum, learningRate: 0.1, weightDecay: 0)
             let identity = Array(0..<rows)
-            _ = try shuffled.fit(try matrix(rows, 3, xValues), try targets(identity),
+            _ = try shuffled.fit(.dense(try matrix(rows, 3, xValues)), try targets(identity),
                                  options: TrainingOptions(epochs: epochs, batchSize: batch, shuffle: true, seed: seed,
                                                           stream: stream), optimizer: shuffledOptimizer)
             let reference = try make(), referenceOptimizer = try Optimizer<Double>(rule: momentum, learningRate: 0.1, weightDecay: 0)
@@ -89,7 +89,7 @@ final class TrainingTests: XCTestCase {
             for _ in 0..<epochs {
                 order.withUnsafeMutableBufferPointer { random.shuffle($0) }
                 let x = try matrix(rows, 3, order.flatMap { xValues[($0 * 3)..<($0 * 3 + 3)] })
-                _ = try reference.fit(x, try targets(order), options: TrainingOptions(epochs: 1, batchSize: batch, shuffle: false),
+                _ = try reference.fit(.dense(x), try targets(order), options: TrainingOptions(epochs: 1, batchSize: batch, shuffle: false),
                                       optimizer: referenceOptimizer)
             }
             XCTAssertEqual(parameters(shuffled), parameters(reference), useLabels ? "labels" : "dense targets")
@@ -100,9 +100,9 @@ final class TrainingTests: XCTestCase {
         let plain = try problem(), regularised = try problem()
         let initial = parameters(plain.network)
         let lambda = 2.0, eta = 0.5, n = Double(plain.x.rows)
-        _ = try plain.network.fit(plain.x, plain.y, options: TrainingOptions(epochs: 1, batchSize: 40),
+        _ = try plain.network.fit(.dense(plain.x), plain.y, options: TrainingOptions(epochs: 1, batchSize: 40),
                                   optimizer: try sgd(eta))
-        _ = try regularised.network.fit(regularised.x, regularised.y,
+        _ = try regularised.network.fit(.dense(regularised.x), regularised.y,
                                         options: TrainingOptions(epochs: 1, batchSize: 40, l2: lambda),
                                         optimizer: try sgd(eta))
         let after = parameters(plain.network), regularisedAfter = parameters(regularised.network)
@@ -121,7 +121,7 @@ final class TrainingTests: XCTestCase {
                         TrainingOptions(epochs: 1, batchSize: 40, normalizeGradient: true)] {
             let p = try problem()
             let before = parameters(p.network)
-            _ = try p.network.fit(p.x, p.y, options: options, optimizer: try sgd(0.1))
+            _ = try p.network.fit(.dense(p.x), p.y, options: options, optimizer: try sgd(0.1))
             let step = norm(zip(parameters(p.network), before).map { $0 - $1 })
             assertClose(step, options.normalizeGradient ? 0.1 : 0.1 * 1e-3, relative: 1e-12)
         }
@@ -130,13 +130,13 @@ final class TrainingTests: XCTestCase {
     func testEpochRecordsCarryTheRateAndPerLayerGradientNorms() throws {
         let p = try problem()
         let gradient = try Buffer<Double>(count: p.network.parameters.count)
-        _ = try p.network.gradient(p.x, p.y, into: gradient.base, count: gradient.count)
+        _ = try p.network.gradient(.dense(p.x), p.y, into: gradient.base, count: gradient.count)
         let expected = p.network.layers.map { layer in
             norm(Array(UnsafeBufferPointer(start: gradient.base + layer.weightOffset, count: layer.parameterCount)))
         }
         var records: [EpochRecord] = []
         let optimizer = try sgd(0.5)
-        let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 3, batchSize: 40),
+        let result = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 3, batchSize: 40),
                                        optimizer: optimizer) { event in
             if case .epochEnd(_, let record) = event {
                 records.append(record)
@@ -154,7 +154,7 @@ final class TrainingTests: XCTestCase {
         let p = try problem()
         let optimizer = try sgd(0.5)
         var snapshots: [[Double]] = []
-        let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 1, batchSize: 10, reportBatches: true),
+        let result = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 1, batchSize: 10, reportBatches: true),
                                        optimizer: optimizer) { event in
             if case .batchEnd(_, let batch, _) = event {
                 snapshots.append(self.parameters(p.network))
@@ -171,7 +171,7 @@ final class TrainingTests: XCTestCase {
 
     func testTheHandlerStopsTraining() throws {
         let p = try problem()
-        let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 10, batchSize: 4),
+        let result = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 10, batchSize: 4),
                                        optimizer: try sgd(0.5)) { event in
             if case .epochEnd(let epoch, _) = event { return epoch < 1 }
             return true
@@ -185,7 +185,7 @@ final class TrainingTests: XCTestCase {
         let optimizer = try Optimizer<Double>(rule: .sgd(momentum: 0.9, dampening: 0, nesterov: false),
                                               learningRate: 1, weightDecay: 0)
         var snapshots = [parameters(p.network)]
-        let result = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 20, batchSize: 4, reportBatches: true),
+        let result = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 20, batchSize: 4, reportBatches: true),
                                        optimizer: optimizer) { event in
             if case .batchEnd = event { snapshots.append(self.parameters(p.network)) }
             return true
@@ -203,10 +203,10 @@ final class TrainingTests: XCTestCase {
     func testBadOptionsAreErrors() throws {
         let p = try problem()
         XCTAssertTrue(coreErrorMessage {
-            _ = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 1, batchSize: 0), optimizer: try self.sgd(1))
+            _ = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 1, batchSize: 0), optimizer: try self.sgd(1))
         }.contains("batch_size"))
         XCTAssertTrue(coreErrorMessage {
-            _ = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 1, batchSize: 1, l2: -1),
+            _ = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 1, batchSize: 1, l2: -1),
                                   optimizer: try self.sgd(1))
         }.contains("l2"))
     }
