@@ -14,6 +14,10 @@ from typing_extensions import Buffer
 
 # An object with the buffer protocol; NumPy's stubs declare ndarray.__buffer__ only from Python 3.12 on.
 _Array = Union[Buffer, np.ndarray[Any, Any]]
+# Inputs X: a 2-D array of the dtype, or compressed sparse rows (data, indices, indptr, columns) — SciPy's CSR
+# arrays with data 1-D of the dtype, indices 1-D int32, indptr 1-D int64 (rows + 1 values) — used in place. The
+# core refuses (ValueError) an indptr that decreases or leaves 0..len(data) and column indices outside 0..columns-1.
+_Inputs = Union[_Array, tuple[_Array, _Array, _Array, int]]
 
 RULE_SGD: Final = 0
 RULE_ADAGRAD: Final = 1
@@ -43,14 +47,14 @@ class Network:
     if sys.version_info >= (3, 12):
         def __buffer__(self, flags: int, /) -> memoryview: ...
 
-    def predict(self, X: _Array, out: _Array) -> None:
+    def predict(self, X: _Inputs, out: _Array) -> None:
         """Output activations of X (rows, inputs) into out (rows, outputs), both of the dtype."""
-    def evaluate(self, X: _Array, Y: _Array) -> tuple[float, Optional[int]]:
+    def evaluate(self, X: _Inputs, Y: _Array) -> tuple[float, Optional[int]]:
         """(mean loss, correctly classified rows, or None when accuracy is not defined). Y: 1-D int64
         class labels or (rows, outputs) of the dtype."""
-    def gradient(self, X: _Array, Y: _Array, out: _Array) -> float:
+    def gradient(self, X: _Inputs, Y: _Array, out: _Array) -> float:
         """The mean loss; its gradient, laid out as the parameters, into out (parameter_count values)."""
-    def fit(self, optimizer: Optimizer, X: _Array, Y: _Array, validation_X: Optional[_Array],
+    def fit(self, optimizer: Optimizer, X: _Inputs, Y: _Array, validation_X: Optional[_Inputs],
             validation_Y: Optional[_Array], epochs: int, batch_size: int, shuffle: bool, seed: int, stream: int,
             l2: float, clip_norm: float, normalize_gradient: bool, report_batches: bool, history: _Array,
             gradient_norms: _Array, callback: Optional[_ProgressCallback]) -> tuple[int, Optional[str]]:

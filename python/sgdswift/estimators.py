@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, TypeVar, Union
 
 import numpy as np
 
-from ._checks import MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value
+from ._checks import (MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value,
+                      is_sparse)
 from ._network import Network, load
 from .callbacks import Plateau
 from .optim import SGD, Adam, Optimizer
@@ -105,6 +106,12 @@ def _require_sklearn(name: str) -> None:
 
 
 # ---- argument checks (run in fit, as scikit-learn's conventions ask: __init__ only stores) -----------
+
+def _contiguous(X: Any, dtype: np.dtype) -> Any:
+    """X as the network reads it in place: a C-contiguous array of `dtype`, or a scipy.sparse CSR matrix
+    with data of `dtype` (the network converts its indices and indptr to int32 and int64 if need be)."""
+    return X.astype(dtype, copy=False) if is_sparse(X) else np.ascontiguousarray(X, dtype=dtype)
+
 
 def _require_targets(y: Any) -> None:
     """scikit-learn's own messages for a missing y do not all name it; this one also says what its checks expect."""
@@ -304,6 +311,11 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X: CSR read in place, other formats converted to it once
+        return tags
+
     # ---- argument checks -------------------------------------------------------------------------
 
     # What each parameter accepts, as documented (see MLPClassifier), in the constructor's order: the kinds
@@ -412,7 +424,7 @@ class _BaseMLP(BaseEstimator):
             if network.sizes[1:-1] != hidden:
                 raise ValueError(f"hidden_layer_sizes: the fitted network has hidden layers {network.sizes[1:-1]}, "
                                  f"got {hidden}; fit with warm_start=False to start a new network")
-        X = np.ascontiguousarray(X, dtype=None if first_pass else self.network_.dtype)
+        X = _contiguous(X, dtype=X.dtype if first_pass else self.network_.dtype)
         Y = np.ascontiguousarray(Y, dtype=np.int64 if Y.dtype.kind in "iu" else X.dtype)
 
         validation = None
@@ -423,8 +435,8 @@ class _BaseMLP(BaseEstimator):
             if X_val.shape[0] < 2:
                 raise ValueError(f"validation_fraction: the validation set is too small ({X_val.shape[0]} rows of "
                                  f"{X_val.shape[0] + X.shape[0]}); increase validation_fraction or the data")
-            X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
-            validation = (np.ascontiguousarray(X_val), Y_val)
+            X, Y = _contiguous(X, X.dtype), np.ascontiguousarray(Y)
+            validation = (_contiguous(X_val, X_val.dtype), Y_val)
 
         if first_pass:
             network = Network(sizes, hidden=_ACTIVATIONS[self.activation], output=self._output_activation,
@@ -491,7 +503,7 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
-        X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse="csr")
         return self.network_.predict(X)
 
     # ---- pickling: the network through Network.save (its core is not picklable) ---------------------
@@ -648,7 +660,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
                         classes: Optional[np.ndarray] = None) -> tuple:
         _require_one_label_kind(y)
-        X, y = _validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset)
+        X, y = _validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset,
+                              accept_sparse="csr")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -819,6 +832,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
                         classes: Optional[np.ndarray] = None) -> tuple:  # classes: for classifiers only
         X, y = _validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=(np.float64, np.float32),
+                              accept_sparse="csr",
                               reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
