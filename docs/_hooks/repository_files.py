@@ -18,6 +18,7 @@ REPOSITORY_FILES = (
     "bench/cost_growth.png",
     "bench/results.md",
     "bench/results.png",
+    "bench/sparse.md",
     "bench/sweep.md",
     "examples/gradient_descent.ipynb",
     "examples/gradient_descent_tour.py",
