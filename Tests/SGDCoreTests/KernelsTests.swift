@@ -239,4 +239,44 @@ final class KernelsTests: XCTestCase {
             checkFiniteChecks(double, isa)
         }
     }
+
+    // MARK: Sparse rows
+
+    /// x (nonzeros at rows 4, 0, 4 (a repeat) and 2 of a 5 × width matrix) times m, and the scatter of
+    /// x·d into the block of rows 1..<5, against loops over the same terms in Double.
+    private func checkSparseRows<T: Scalar>(_ kernels: ElementwiseKernels<T>, _ isa: InstructionSet) -> [[T]] {
+        let rows: [Int32] = [4, 0, 4, 2], xs: [T] = values(4, seed: 11)
+        var results: [[T]] = []
+        for width in lengths {
+            let stride = width + 2, m: [T] = values(5 * stride, seed: 12), start: [T] = values(width, seed: 13)
+            let d: [T] = values(width, seed: 14)
+            rows.withUnsafeBufferPointer { rowIndices in
+                xs.withUnsafeBufferPointer { x in
+                    let row = SparseRow(values: x.baseAddress!, columns: rowIndices.baseAddress!, count: 4)
+                    let product = mutated(start) { kernels.addSparseRowProduct($0, width, row, m, stride) }
+                    let expected = (0..<width).map { j in
+                        (0..<4).reduce(Double(start[j])) { $0 + Double(xs[$1]) * Double(m[Int(rows[$1]) * stride + j]) }
+                    }
+                    assertClose(product, expected, "\(isa) \(T.self) sparse row product, width \(width)")
+                    let scattered = mutated(m) { kernels.scatterSparseRow($0 + stride, stride, 1, 4, row, d, width) }
+                    var reference = m.map(Double.init)
+                    for k in 0..<4 where rows[k] >= 1 {
+                        for j in 0..<width { reference[Int(rows[k]) * stride + j] += Double(xs[k]) * Double(d[j]) }
+                    }
+                    assertClose(scattered, reference, "\(isa) \(T.self) sparse row scatter, width \(width)")
+                    results += [product, scattered]
+                }
+            }
+        }
+        return results
+    }
+
+    func testSparseRowKernelsEqualNaiveLoopsAndTheBaselineOnEveryInstructionSet() {
+        let baseline = (checkSparseRows(ElementwiseKernels<Float>.compiled(for: .baseline), .baseline),
+                        checkSparseRows(ElementwiseKernels<Double>.compiled(for: .baseline), .baseline))
+        forEachTable { isa, float, double in
+            XCTAssertEqual(checkSparseRows(float, isa), baseline.0, "\(isa) Float")
+            XCTAssertEqual(checkSparseRows(double, isa), baseline.1, "\(isa) Double")
+        }
+    }
 }

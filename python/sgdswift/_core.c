@@ -171,7 +171,8 @@ static int acquire_sparse(BufferRequest *request, int dtype) {
 /* Acquires the buffers of a call on an object of element type `dtype`: all of them, or none (those
  * acquired are released again) with an exception naming the argument. */
 static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype) {
-    static const char *const expected[] = {[BUFFER_MATRIX] = "a 2-D", [BUFFER_INPUTS] = "a 2-D", [BUFFER_TARGETS] = "1-D int64 labels or a 2-D",
+    static const char *const expected[] = {[BUFFER_MATRIX] = "a 2-D", [BUFFER_INPUTS] = "a 2-D",
+                                           [BUFFER_TARGETS] = "1-D int64 labels or a 2-D",
                                            [BUFFER_VECTOR] = "a", [BUFFER_FLOAT64_OUTPUT] = "a writable"};
     for (Py_ssize_t i = 0; i < count; i++) {
         BufferRequest *request = &requests[i];
