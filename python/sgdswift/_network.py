@@ -191,8 +191,8 @@ class Network:
 
     def predict(self, X: Any) -> np.ndarray:
         """Output activations a_L for the rows of X (array-like (n, inputs) of real numbers; used in place
-        when it already is a C-contiguous array of the network's dtype, else converted): a new array of
-        shape (n, outputs) and the network's dtype."""
+        when it already is a C-contiguous array of the network's dtype, else converted; or scipy.sparse,
+        as in `fit`): a new array of shape (n, outputs) and the network's dtype."""
         X = self._inputs(X)
         out = np.empty((X.shape[0], self._sizes[-1]), dtype=self._dtype)
         self._core.predict(X=_core_inputs(X), out=out)
@@ -276,7 +276,11 @@ class Network:
         ----------
         X
             Inputs (n, inputs): real numbers of any dtype; a C-contiguous array of the network's dtype
-            is used in place, others are converted once.
+            is used in place, others are converted once. A scipy.sparse X (any format) trains the first
+            layer from its nonzeros, z₁ = X·W₁ + b₁ and ∂C/∂W₁ = X_batchᵀ·δ₁, without densifying: CSR
+            with data of the network's dtype and int32 indices is read in place, other formats are
+            converted to CSR once; shuffled mini-batches gather their rows' entries (see the guide's
+            "Sparse inputs").
         Y
             Int class labels (n,) in 0..outputs-1 or real targets (n, outputs): real numbers of any
             dtype; C-contiguous int64 labels or targets of the network's dtype are used in place,

@@ -619,7 +619,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Numbers (float32 kept, anything else as float64).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Labels, or 0/1 indicators.
@@ -755,7 +755,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels: shape (n_samples,) of classes_' dtype, or (n_samples, n_labels) 0/1 int64 for
-        multilabel targets. X : array-like (n_samples, n_features)."""
+        multilabel targets. X : array-like or sparse (n_samples, n_features)."""
         return self._labels(self._forward(X))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
@@ -813,7 +813,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Numbers (float32 kept, anything else as float64).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Numbers.
@@ -861,7 +861,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets, shape (n_samples,) for one target, else (n_samples, n_targets); dtype of
-        the network. X : array-like (n_samples, n_features)."""
+        the network. X : array-like or sparse (n_samples, n_features)."""
         outputs = self._forward(X)
         return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
