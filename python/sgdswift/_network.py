@@ -25,9 +25,12 @@ _OPTIMIZER_FIELDS = ("optimizer", "optimizer_count", "optimizer_steps", "optimiz
 _network_identities = itertools.count()
 
 
-class DivergenceError(FloatingPointError):
+class DivergenceError(FloatingPointError, ValueError):
     """Training produced a NaN or infinite loss or gradient. The network holds the weights from before
-    the step that caused it; its optimizer's state was reset."""
+    the step that caused it; its optimizer's state was reset.
+
+    A FloatingPointError (an ArithmeticError) and a ValueError: the latter is what scikit-learn raises
+    for a fit whose parameters become non-finite, so code written for it catches this too."""
 
 
 class Network:

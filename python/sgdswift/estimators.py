@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, TypeVar, Union
 import numpy as np
 
 from ._checks import MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value
-from ._network import Network, load
+from ._network import DivergenceError, Network, load
 from .callbacks import Plateau
 from .optim import SGD, Adam, Optimizer
 
 try:
-    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.exceptions import ConvergenceWarning, NotFittedError
     from sklearn.metrics import r2_score
     from sklearn.model_selection import train_test_split
     from sklearn.utils import check_random_state, column_or_1d
@@ -46,6 +46,9 @@ except ImportError as _error:  # scikit-learn is not installed: the classes exis
     _SKLEARN_IMPORT_ERROR = _error
 
     class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
+        pass
+
+    class NotFittedError(ValueError, AttributeError):  # type: ignore[no-redef]
         pass
 
 ArrayLike = Any  # anything np.asarray reads as a 2-D table of numbers (lists, ndarrays, DataFrames, memmaps)
@@ -96,6 +99,9 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 _LAYER_SIZE = Interval(Integral, 1, 2**31 - 1)  # as sgdswift.Network's sizes
+# scikit-learn's message for a fit whose parameters became non-finite (code written for it matches on it)
+_NON_FINITE_WEIGHTS = ("Solver produced non-finite parameter weights. The input data may contain large values and "
+                       "need to be preprocessed.")
 
 
 def _require_sklearn(name: str) -> None:
@@ -162,6 +168,8 @@ class _EpochMonitor:
         self.validation = validation
         self.incremental = incremental
         self.stopped = False
+        # η_old/η_new of the rate changes since the momentum buffer was last rescaled (see _change_rate)
+        self.momentum_scale = 1.0
         self.penalty = _squared_weights(estimator.network_)
         # scikit-learn's rule: patience counts from the last improvement by at least tol, while the best value
         # follows every improvement. Its state lives in the estimator's attributes (kept across partial_fit).
@@ -200,13 +208,13 @@ class _EpochMonitor:
             est.best_loss_ = self.plateau.best
         est._no_improvement_count = self.plateau.waited
         if est.solver == "sgd" and est.learning_rate == "invscaling":
-            est._current_lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+            self._change_rate(est.learning_rate_init / (est.t_ + 1) ** est.power_t)
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if self.validation is not None else "Training loss"
             message = (f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive "
                        f"epochs.")
             if est.solver == "sgd" and est.learning_rate == "adaptive" and est._current_lr > 1e-6:
-                est._current_lr /= 5.0
+                self._change_rate(est._current_lr / 5.0)
                 est._no_improvement_count = self.plateau.waited = 0
                 if est.verbose:
                     print(message + " Setting learning rate to %f" % est._current_lr)
@@ -217,7 +225,34 @@ class _EpochMonitor:
                 if not self.incremental:
                     self.stopped = True
                     return False
-        return None
+        # Pauses the fit for the momentum buffer to be rescaled: the core's state cannot be written during one.
+        return False if self.momentum_scale != 1.0 else None
+
+    def _change_rate(self, rate: float) -> None:
+        """The next epochs' η. SGD's momentum here is torch's form, b ← μb + g, θ ← θ − ηb; scikit-learn's is
+        v ← μv − ηg, θ ← θ + v, the same while η is constant, with v = −ηb. When η changes, scikit-learn's v
+        carries the old rate: b ← (η_old/η_new)·b keeps v, so the weights stay scikit-learn's."""
+        est = self.estimator
+        if est.momentum > 0:
+            self.momentum_scale *= est._current_lr / rate
+        est._current_lr = rate
+
+    def diverged(self, epochs: int) -> None:
+        """The remaining `epochs` after the weights became non-finite, as scikit-learn runs them with early
+        stopping: NaN losses and validation scores (a NaN score is not below best + tol, so the no-improvement
+        count restarts and training goes on to max_iter); the best weights are restored after."""
+        est = self.estimator
+        assert est.validation_scores_ is not None
+        for _ in range(epochs):
+            est.n_iter_ += 1
+            est.t_ += self.rows
+            est.loss_ = float("nan")
+            est.loss_curve_.append(est.loss_)
+            est.validation_scores_.append(float("nan"))
+            if est.verbose:
+                print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
+                print("Validation score: %f" % est.validation_scores_[-1])
+        est._no_improvement_count = self.plateau.waited = 0
 
 
 _MLP = TypeVar("_MLP", bound="_BaseMLP")  # fit returns the estimator itself, of its own class
@@ -293,13 +328,57 @@ class _BaseMLP(BaseEstimator):
     @property
     def coefs_(self) -> list[np.ndarray]:
         """W_l of shape (fan_in, fan_out), dtype of the network (float64, or float32 when fitted on
-        float32 X): views of the network's parameters, so writing into them changes the model."""
+        float32 X): views of the network's parameters, so writing into them changes the model.
+        Assigning a list of arrays of these shapes copies them into the network."""
         return self.network_.weights
+
+    @coefs_.setter
+    def coefs_(self, values: Sequence[ArrayLike]) -> None:
+        self._assign_parameters("coefs_", values, "weights")
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """b_l of shape (fan_out,): views of the network's parameters."""
+        """b_l of shape (fan_out,): views of the network's parameters. Assigning a list of arrays of
+        these shapes copies them into the network."""
         return self.network_.biases
+
+    @intercepts_.setter
+    def intercepts_(self, values: Sequence[ArrayLike]) -> None:
+        self._assign_parameters("intercepts_", values, "biases")
+
+    def _assign_parameters(self, name: str, values: Any, part: str) -> None:
+        """Copies `values` (one array per layer) into the network's weights or biases (`part`), as
+        scikit-learn code loads a model by assigning coefs_ and intercepts_. Every array is checked before
+        any is written, so a refused assignment changes nothing."""
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"{name}: can be assigned once the estimator is fitted (fit or partial_fit creates "
+                                 f"the network that holds it)")
+        targets = getattr(self.network_, part)
+        if isinstance(values, (np.ndarray, str, bytes)) or not isinstance(values, Sequence):
+            raise ValueError(f"{name}: expected a list of {len(targets)} arrays (one per layer), got "
+                             f"{type(values).__name__}")
+        if len(values) != len(targets):
+            raise ValueError(f"{name}: expected a list of {len(targets)} arrays (one per layer), got {len(values)}")
+        dtype = self.network_.dtype
+        arrays = []
+        for i, (value, target) in enumerate(zip(values, targets)):
+            try:
+                array = np.asarray(value)
+            except (TypeError, ValueError) as error:  # ragged nested lists and the like
+                raise ValueError(f"{name}[{i}]: expected an array of shape {target.shape}, got {type(value).__name__} "
+                                 f"that is not one ({error})") from None
+            if array.dtype.kind not in "iuf":
+                raise ValueError(f"{name}[{i}]: expected real numbers (the network is {dtype}), got dtype {array.dtype}")
+            if array.shape != target.shape:
+                raise ValueError(f"{name}[{i}]: expected shape {target.shape} (the network's), got {array.shape}")
+            with np.errstate(over="ignore"):
+                array = array.astype(dtype)
+            if not np.isfinite(array).all():
+                raise ValueError(f"{name}[{i}]: expected finite values within the range of {dtype} (the network's "
+                                 f"dtype), got {np.asarray(value).ravel()[~np.isfinite(array.ravel())][0]!r}")
+            arrays.append(array)
+        for target, array in zip(targets, arrays):
+            target[...] = array
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
@@ -421,8 +500,8 @@ class _BaseMLP(BaseEstimator):
             X, X_val, Y, Y_val = train_test_split(X, Y, random_state=random_state,
                                                   test_size=self.validation_fraction, stratify=stratify)
             if X_val.shape[0] < 2:
-                raise ValueError(f"validation_fraction: the validation set is too small ({X_val.shape[0]} rows of "
-                                 f"{X_val.shape[0] + X.shape[0]}); increase validation_fraction or the data")
+                raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your "
+                                 "dataset.")
             X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
             validation = (np.ascontiguousarray(X_val), Y_val)
 
@@ -478,8 +557,20 @@ class _BaseMLP(BaseEstimator):
                              f"overflows")
         self.n_iter_ = 0
         try:
-            network.fit(X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule,
-                        shuffle=bool(self.shuffle), l2=l2, callbacks=[monitor], verbose=0)
+            while True:  # one Network.fit, paused where the momentum buffer is rescaled (_EpochMonitor._change_rate)
+                try:
+                    network.fit(X, Y, epochs=epochs - self.n_iter_, batch_size=batch_size, optimizer=optimizer,
+                                schedule=schedule, shuffle=bool(self.shuffle), l2=l2, callbacks=[monitor], verbose=0)
+                except DivergenceError as error:
+                    if not self.early_stopping:
+                        raise DivergenceError(f"{_NON_FINITE_WEIGHTS} ({error})") from None
+                    monitor.diverged(epochs - self.n_iter_)
+                    break
+                if isinstance(optimizer, SGD) and monitor.momentum_scale != 1.0:
+                    optimizer._scale_momentum(monitor.momentum_scale)
+                    monitor.momentum_scale = 1.0
+                if monitor.stopped or self.n_iter_ == epochs:
+                    break
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
         if self.early_stopping:
@@ -661,12 +752,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 classes = np.arange(y.shape[1])
             elif classes is None:
                 classes = unique_labels(y)
-            if len(classes) < 2:
-                raise ValueError(f"y: expected at least 2 classes, got 1 class ({classes[0]!r}); a classifier "
-                                 f"needs two or more")
             self.classes_ = classes
+            # One class trains as scikit-learn's: a logistic unit with target 0, and predict gives that class.
             self._target_type = "multilabel-indicator" if target_type == "multilabel-indicator" else (
-                "binary" if len(classes) == 2 else "multiclass")
+                "binary" if len(classes) <= 2 else "multiclass")
         else:
             fitted_multilabel = self._target_type == "multilabel-indicator"
             if fitted_multilabel != (target_type == "multilabel-indicator"):
@@ -677,8 +766,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             else:
                 labels = unique_labels(y)
                 if self.warm_start and not incremental and set(labels) != set(self.classes_):
-                    raise ValueError(f"y: warm_start needs the same classes as the previous fit, "
-                                     f"{self.classes_.tolist()}, got {labels.tolist()}")
+                    raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous "
+                                     f"call to fit. Previously got {self.classes_}, `y` has {labels}")
         if self._target_type != "multilabel-indicator":
             unknown = np.setdiff1d(unique_labels(y), self.classes_)
             if len(unknown):
@@ -716,9 +805,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         split is stratified for two classes only, by the (n, 1) 0/1 targets, which gives its very split."""
         return Y > 0.5 if self._target_type == "binary" else None
 
+    def _binary_indices(self, outputs: np.ndarray) -> np.ndarray:
+        """Index in classes_ of each row's class from the logistic unit (always 0 with one class, as scikit-learn)."""
+        return (outputs[:, 0] > 0.5).astype(np.intp) * (len(self.classes_) - 1)
+
     def _labels(self, outputs: np.ndarray) -> np.ndarray:
         if self._target_type == "binary":
-            return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]
+            return self.classes_[self._binary_indices(outputs)]
         if self._target_type == "multilabel-indicator":
             return (outputs > 0.5).astype(np.int64)
         return self.classes_[np.argmax(outputs, axis=1)]
@@ -729,7 +822,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if not np.isfinite(outputs).all():
             return float("nan")
         if self._target_type == "binary":
-            return float(np.mean((outputs[:, 0] > 0.5) == (Y_val[:, 0] > 0.5)))
+            return float(np.mean(self._binary_indices(outputs) == Y_val[:, 0]))
         if self._target_type == "multilabel-indicator":
             return float(np.mean(np.all((outputs > 0.5) == (Y_val > 0.5), axis=1)))
         return float(np.mean(np.argmax(outputs, axis=1) == Y_val))

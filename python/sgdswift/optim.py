@@ -200,6 +200,17 @@ class SGD(Optimizer):
         return {**super()._settings(), "momentum": self.momentum, "dampening": self.dampening,
                 "nesterov": self.nesterov}
 
+    def _scale_momentum(self, factor: float) -> None:
+        """b ← factor·b between fits. A caller that changes η from η_old to η_new and passes η_old/η_new
+        keeps the velocity ηb, as Sutskever's form v ← μv − ηg (scikit-learn's) carries the old rate."""
+        if self._core is None or self.momentum == 0:
+            return
+        count, steps, size = self._core.info()
+        state = np.empty(size, dtype=self._dtype)
+        self._core.get_state(out=state)
+        state *= factor
+        self._core.restore(count=count, steps=steps, values=state)
+
 
 class AdaGrad(Optimizer):
     r"""AdaGrad: each parameter's step shrinks with its accumulated squared gradients.
