@@ -132,17 +132,6 @@ def test_regressor_multi_output_trains_as_sklearn():
     assert single.predict(X).shape == (100,)
 
 
-def test_adam_close_to_sklearn():
-    """Adam places ε after bias correction (torch), scikit-learn before it: the same to ~1e-6 here."""
-    X, Y = make_regression(100, 5, n_targets=2, random_state=0)
-    Y /= 100
-    settings = dict(hidden_layer_sizes=(8,), alpha=0.0, batch_size=25, learning_rate_init=0.01, shuffle=False,
-                    max_iter=10, random_state=1, tol=0.0, n_iter_no_change=1000)
-    ours = sg.MLPRegressor(**settings).fit(X, Y)
-    theirs = neural_network.MLPRegressor(**settings).fit(X, Y)
-    assert max_difference(ours, theirs) < 1e-5
-
-
 @pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
 def test_learning_rate_schedules_as_sklearn(schedule):
     X, y = classification()

@@ -78,6 +78,62 @@ def test_partial_fit_with_invscaling_momentum_is_sklearns():
     assert max_difference(ours, theirs) < 1e-12
 
 
+@pytest.mark.parametrize("estimator", ["MLPClassifier", "MLPRegressor"])
+def test_adam_weights_are_sklearns(estimator):
+    """scikit-learn adds ε to √v before the bias correction (torch after it): with ReLU units that stop
+    firing, L2-only gradients are small enough against ε for the two to differ by ~1e-3 in 10 epochs."""
+    X, y = iris()
+    if estimator == "MLPRegressor":
+        X, y = make_regression(150, 4, n_targets=2, random_state=0)
+        y /= 100
+    settings = dict(hidden_layer_sizes=(5,), solver="adam", batch_size=30, learning_rate_init=0.01, shuffle=False,
+                    random_state=0, max_iter=10, tol=0.0, n_iter_no_change=100)
+    ours, theirs = both(estimator, settings, X, y)
+    assert max_difference(ours, theirs) < 1e-12
+    # partial_fit continues the same Adam state (its step count t included)
+    for estimator_ in (ours, theirs):
+        estimator_.partial_fit(X, y)
+    assert max_difference(ours, theirs) < 1e-12
+
+
+# ---- the reported loss ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("classes", [2, 3, "multilabel"])
+def test_confidently_wrong_loss_is_clipped_as_sklearn(classes):
+    """Large inputs and flipped labels make the network confidently wrong: scikit-learn's log-loss takes the
+    probabilities clipped to [eps, 1 − eps] (float64's eps), which bounds each row's loss by −log eps ≈ 36;
+    loss_curve_, best_loss_ and so the stopping epoch follow it."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3) * 1000
+    y = (X[:, 0] > 0).astype(int)
+    y[:10] = 1 - y[:10]
+    if classes == 3:
+        y = y + (X[:, 1] > 0)
+    elif classes == "multilabel":
+        y = np.column_stack([y, X[:, 1] > 0, X[:, 2] > 0]).astype(int)
+    settings = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate_init=1e-4, momentum=0.0, batch_size=20,
+                    shuffle=False, random_state=0, max_iter=200, alpha=0.0)
+    ours, theirs = both("MLPClassifier", settings, X, y)
+    assert max(theirs.loss_curve_) > 10  # confidently wrong rows: the clip decides the reported loss
+    # (from rounded probabilities, as scikit-learn's: log(1 − a) for a near 1 magnifies a's last bits)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-8)
+    assert ours.best_loss_ == pytest.approx(theirs.best_loss_, rel=1e-8)
+    assert ours.n_iter_ == theirs.n_iter_ < 200
+    assert max_difference(ours, theirs) < 1e-9  # rounding scaled by inputs of order 1000
+
+
+def test_clipped_loss_in_float32_uses_float32_eps():
+    rng = np.random.RandomState(0)
+    X = (rng.randn(60, 3) * 30).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    y[:10] = 1 - y[:10]
+    settings = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate_init=0.5, momentum=0.0, batch_size=20,
+                    shuffle=False, random_state=0, max_iter=5, alpha=0.0, tol=0.0)
+    ours, theirs = both("MLPClassifier", settings, X, y)
+    assert ours.network_.dtype == np.float32
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-4)
+
+
 # ---- divergence ----------------------------------------------------------------------------------------------
 
 def diverging_regression():

@@ -11,7 +11,8 @@ ImportError naming `pip install scikit-learn` when they are created without it. 
 with scikit-learn 1.9 (its tags API, from 1.6 on).
 
 Fitted estimators keep the network in `network_` (an `sgdswift.Network`); `coefs_` and `intercepts_`
-are views of its parameters (writing into them changes the model). Pickling stores the network
+are views of its parameters (writing into them changes the model; assigning a list of arrays copies
+them in). Pickling stores the network
 through `Network.save`, optimizer state included.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from ._checks import MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value
 from ._network import DivergenceError, Network, load
 from .callbacks import Plateau
-from .optim import SGD, Adam, Optimizer
+from .optim import SGD, Optimizer, _ScikitLearnAdam
 
 try:
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -440,8 +441,8 @@ class _BaseMLP(BaseEstimator):
             momentum = float(self.momentum)
             return SGD(lr=float(self.learning_rate_init), momentum=momentum,
                        nesterov=bool(self.nesterovs_momentum) and momentum > 0)
-        return Adam(lr=float(self.learning_rate_init), betas=(float(self.beta_1), float(self.beta_2)),
-                    eps=float(self.epsilon))
+        return _ScikitLearnAdam(lr=float(self.learning_rate_init), betas=(float(self.beta_1), float(self.beta_2)),
+                                eps=float(self.epsilon))
 
     def _initial_parameters(self, sizes: list[int], dtype: np.dtype, random_state: np.random.RandomState) -> list:
         """scikit-learn's initialisation (Glorot & Bengio): W and b ~ U(−r, r), r = √(f/(fan_in + fan_out)),
@@ -523,6 +524,8 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
         network = self.network_
         self._loss_scale = self.n_outputs_ if self._network_loss == "quadratic" else 1
+        # scikit-learn reports its log-losses from probabilities clipped to [eps, 1 − eps] (no effect on others)
+        network._reported_loss_clip = float(np.finfo(network.dtype).eps)
 
         if not incremental or network.optimizer is None:
             # scikit-learn: a new optimizer for each fit (also under warm_start), kept across partial_fit
@@ -622,8 +625,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         "adam": `sgdswift.Adam(lr=learning_rate_init, betas=(beta_1, beta_2), eps=epsilon)`.
         ("lbfgs" is not offered.) SGD momentum is torch's form, b ← μb + g, θ ← θ − ηb (Nesterov:
         θ ← θ − η(g + μb)); scikit-learn's v ← μv − ηg, θ ← θ + v is the same sequence of weights
-        while η is constant. Adam adds ε to √v̂ after bias correction, scikit-learn before it (ε
-        differs by a factor √(1 − β₂ᵗ), immaterial for ε ≪ √v).
+        while η is constant, and where learning_rate changes η the buffer is rescaled,
+        b ← (η_old/η_new)·b, so that v = −ηb carries the old rate as scikit-learn's does. Adam
+        takes scikit-learn's steps, ε added to √v before the bias correction:
+        θ ← θ − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ)·m/(√v + ε) (`sgdswift.Adam`, as torch, adds it after).
     alpha : float ≥ 0, default 1e-4
         L2 penalty. scikit-learn adds 0.5·alpha·Σ‖W‖²/m to each mini-batch's loss (m its rows, the
         biases not penalised), so each step's gradient gains (alpha/m)·W. The network's `l2=λ` is
@@ -672,11 +677,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     network_ : sgdswift.Network
         The trained network, of dtype float32 when fitted on float32 X, else float64.
     coefs_ : list of ndarray, shape (fan_in, fan_out)
-        Views of the network's weights: writing into them changes predictions.
+        Views of the network's weights: writing into them changes predictions. Assigning a list of
+        arrays of these shapes (real numbers, finite in the network's dtype) copies them into the
+        network, as scikit-learn code loads a model; a refused assignment changes nothing.
     intercepts_ : list of ndarray, shape (fan_out,)
-        Views of the network's biases.
+        Views of the network's biases; assignable as coefs_.
     loss_, loss_curve_ : float, list of float
-        scikit-learn's training loss per epoch: the data loss (exact, averaged over rows as trained)
+        scikit-learn's training loss per epoch: the data loss (exact, averaged over rows as trained;
+        the log-loss −Σ y log p from the probabilities clipped to [eps, 1 − eps], eps that of the
+        network's dtype, as scikit-learn reports it: at most −log eps per output and row)
         plus the L2 term 0.5·alpha·(batches/n)·Σ‖W‖², with Σ‖W‖² the mean of its values at the epoch's
         start and end (scikit-learn takes each batch's; the two agree to second order in the change).
     best_loss_ : float or None
@@ -690,7 +699,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_
         As in scikit-learn.
 
-    A NaN or infinite loss stops training with `sgdswift.DivergenceError` (a FloatingPointError).
+    A NaN or infinite loss stops training with `sgdswift.DivergenceError`, a ValueError (and a
+    FloatingPointError) whose message starts with scikit-learn's ("Solver produced non-finite parameter
+    weights. ..."); with early stopping the fit goes on as scikit-learn's does: the remaining epochs
+    record NaN losses and validation scores, up to max_iter, and the best validation weights are restored.
+    A y with one class trains one logistic unit towards 0, as scikit-learn: predict gives that class and
+    predict_proba two columns (1 − p, p).
     """
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPClassifier":
@@ -872,9 +886,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     network_ : sgdswift.Network
         float32 when fitted on float32 X, else float64.
     coefs_ : list of ndarray, shape (fan_in, fan_out)
-        Views of the network's parameters: writing into them changes predictions.
+        Views of the network's parameters: writing into them changes predictions; assigning a
+        list of arrays copies them in (see `MLPClassifier`).
     intercepts_ : list of ndarray, shape (fan_out,)
-        Views of the network's parameters: writing into them changes predictions.
+        Views of the network's parameters: writing into them changes predictions; assignable.
     loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_, n_iter_, t_,
     n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_ ("identity")
         As in `MLPClassifier` and scikit-learn.

@@ -1537,8 +1537,9 @@ def est_verify(est: Any, X: Any, classifier: bool, classes: Optional[list], mult
             if predicted.shape != (rows,) or not set(predicted.tolist()) <= set(got):
                 return f"predict: shape {predicted.shape} or labels {sorted(set(map(repr, predicted.tolist())))} not in classes_ {got}"
         proba = est.predict_proba(X)
-        if proba.shape != (rows, len(got)):
-            return f"predict_proba: shape {proba.shape}, expected {(rows, len(got))}"
+        columns = max(len(got), 2) if not multilabel else len(got)  # one class: (1 − p, p), as scikit-learn
+        if proba.shape != (rows, columns):
+            return f"predict_proba: shape {proba.shape}, expected {(rows, columns)}"
         seen = proba[~np.isnan(proba)]
         if ((seen < 0) | (seen > 1)).any():
             return "predict_proba: values outside [0, 1]"
