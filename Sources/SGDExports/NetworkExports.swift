@@ -39,7 +39,8 @@ private struct TypedNetwork<Element: Scalar> {
         let trainingOptions = TrainingOptions(
             epochs: Int(options.epochs), batchSize: Int(options.batch_size), shuffle: options.shuffle != 0,
             seed: options.seed, stream: options.stream, l2: options.l2, clipNorm: options.clip_norm,
-            normalizeGradient: options.normalize_gradient != 0, reportBatches: options.report_batches != 0)
+            normalizeGradient: options.normalize_gradient != 0, reportBatches: options.report_batches != 0,
+            reportedLossClip: options.reported_loss_clip)
         return try network.fit(x.inputs(named: "X"), y.targets(named: "Y"), validation: validation,
                                options: trainingOptions, optimizer: optimizer) { event in
             var report = sgd_event(kind: SGD_EVENT_TICK, epoch: 0, batch: 0, rows: 0, loss: .nan)

@@ -19,7 +19,8 @@ public func exportOptimizerCreate(
             rule = .rmsProp(alpha: settings.alpha, epsilon: settings.epsilon, momentum: settings.momentum)
         case SGD_RULE_ADAM:
             rule = .adam(beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon,
-                         amsgrad: settings.amsgrad != 0, decoupledWeightDecay: settings.decoupled_weight_decay != 0)
+                         amsgrad: settings.amsgrad != 0, decoupledWeightDecay: settings.decoupled_weight_decay != 0,
+                         epsilonBeforeBiasCorrection: settings.epsilon_before_bias_correction != 0)
         default:
             throw CoreError.invalidArgument("rule: unknown code \(settings.rule)")
         }

@@ -13,9 +13,9 @@ func update<T: Scalar>(_ rule: UpdateRule, _ operands: UpdateOperands<T>, weight
         return adaGradUpdate(operands, weightDecay: lambda, epsilon: epsilon)
     case .rmsProp(let alpha, let epsilon, let momentum):
         return rmsPropUpdate(operands, weightDecay: lambda, alpha: alpha, epsilon: epsilon, momentum: momentum)
-    case .adam(let beta1, let beta2, let epsilon, let amsgrad, let decoupled):
+    case .adam(let beta1, let beta2, let epsilon, let amsgrad, let decoupled, let epsilonFirst):
         return adamUpdate(operands, weightDecay: lambda, beta1: beta1, beta2: beta2, epsilon: epsilon, amsgrad: amsgrad,
-                          decoupled: decoupled)
+                          decoupled: decoupled, epsilonBeforeBiasCorrection: epsilonFirst)
     }
 }
 
@@ -99,13 +99,20 @@ private func rmsPropUpdate<T: Scalar>(_ p: UpdateOperands<T>, weightDecay lambda
 ///     v ← β₂v + (1 − β₂)g²
 ///     v̂ = v, or with AMSGrad v̂ ← max(v̂, v)
 ///     θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+///
+/// or with ε before the bias correction (scikit-learn's MLPs; Kingma & Ba's efficient form):
+///
+///     θ ← θ − (η √(1 − β₂ᵗ) / (1 − β₁ᵗ)) · m / (√v̂ + ε)
 private func adamUpdate<T: Scalar>(_ p: UpdateOperands<T>, weightDecay lambda: T, beta1: Double, beta2: Double,
-                                   epsilon: Double, amsgrad: Bool, decoupled: Bool) -> Bool {
+                                   epsilon: Double, amsgrad: Bool, decoupled: Bool,
+                                   epsilonBeforeBiasCorrection: Bool) -> Bool {
     var nonFinite: UInt8 = 0  // any θ′ NaN or infinite: an integer OR, which vectorises
     let b1 = T(beta1), b2 = T(beta2), eps = T(epsilon), theta = p.theta, next = p.next
     let t = Double(p.step)
-    let stepSize = T(p.learningRate / (1 - pow(beta1, t)))
-    let correction2 = T((1 - pow(beta2, t)).squareRoot())
+    let root2 = (1 - pow(beta2, t)).squareRoot()
+    let (stepSize, correction2) = epsilonBeforeBiasCorrection
+        ? (T(p.learningRate * root2 / (1 - pow(beta1, t))), T(1))
+        : (T(p.learningRate / (1 - pow(beta1, t))), T(root2))
     let (coupled, decay) = decoupled ? (T(0), 1 - T(p.learningRate) * lambda) : (lambda, T(1))
     let m = p.slot(0), v = p.slot(1)
     guard amsgrad else {

@@ -10,8 +10,10 @@ public enum UpdateRule: Equatable, Sendable {
     case adaGrad(epsilon: Double)
     /// RMSProp: steps scaled by the root of a running mean of squared gradients (`rmsPropUpdate`).
     case rmsProp(alpha: Double, epsilon: Double, momentum: Double)
-    /// Adam, or AMSGrad, with L2 weight decay coupled into g or decoupled (AdamW) (`adamUpdate`).
-    case adam(beta1: Double, beta2: Double, epsilon: Double, amsgrad: Bool, decoupledWeightDecay: Bool)
+    /// Adam, or AMSGrad, with L2 weight decay coupled into g or decoupled (AdamW) (`adamUpdate`); ε added
+    /// after the bias correction of v (torch) or before it (scikit-learn: Kingma & Ba's efficient form).
+    case adam(beta1: Double, beta2: Double, epsilon: Double, amsgrad: Bool, decoupledWeightDecay: Bool,
+              epsilonBeforeBiasCorrection: Bool = false)
 
     /// Scalars of state per parameter.
     public var stateSlots: Int {
@@ -19,7 +21,7 @@ public enum UpdateRule: Equatable, Sendable {
         case .sgd(let momentum, _, _): return momentum == 0 ? 0 : 1
         case .adaGrad: return 1
         case .rmsProp(_, _, let momentum): return momentum == 0 ? 1 : 2
-        case .adam(_, _, _, let amsgrad, _): return amsgrad ? 3 : 2
+        case .adam(_, _, _, let amsgrad, _, _): return amsgrad ? 3 : 2
         }
     }
 }

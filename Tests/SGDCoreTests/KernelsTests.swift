@@ -97,6 +97,8 @@ final class KernelsTests: XCTestCase {
         .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, amsgrad: false, decoupledWeightDecay: false),
         .adam(beta1: 0.8, beta2: 0.99, epsilon: 1e-6, amsgrad: true, decoupledWeightDecay: false),
         .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, amsgrad: false, decoupledWeightDecay: true),
+        .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-3, amsgrad: false, decoupledWeightDecay: false,
+              epsilonBeforeBiasCorrection: true),
     ]
 
     /// θ after `gradients.count` steps of the rule, one scalar at a time, from torch.optim's formulas,
@@ -126,14 +128,15 @@ final class KernelsTests: XCTestCase {
                     slots[1] = mu * slots[1] + grad / (slots[0].squareRoot() + eps)
                     theta -= eta * slots[1]
                 }
-            case .adam(let beta1, let beta2, let eps, let amsgrad, let decoupled):
+            case .adam(let beta1, let beta2, let eps, let amsgrad, let decoupled, let epsilonFirst):
                 let grad = g(decoupled ? 0 : lambda)
                 if decoupled { theta *= 1 - eta * lambda }
                 slots[0] = beta1 * slots[0] + (1 - beta1) * grad
                 slots[1] = beta2 * slots[1] + (1 - beta2) * grad * grad
                 slots[2] = amsgrad ? max(slots[2], slots[1]) : slots[1]
                 let mHat = slots[0] / (1 - pow(beta1, t)), vHat = slots[2] / (1 - pow(beta2, t))
-                theta -= eta * mHat / (vHat.squareRoot() + eps)
+                // ε before the bias correction: on √v rather than √v̂, i.e. ε/√(1 − β₂ᵗ) on √v̂
+                theta -= eta * mHat / (vHat.squareRoot() + (epsilonFirst ? eps / (1 - pow(beta2, t)).squareRoot() : eps))
             }
         }
         return theta

@@ -150,6 +150,38 @@ final class TrainingTests: XCTestCase {
         for (actual, wanted) in zip(records[0].gradientNorms, expected) { assertClose(actual, wanted, relative: 1e-12) }
     }
 
+    func testTheReportedLossClipsTheProbabilitiesNotTheGradient() throws {
+        // Large inputs saturate the outputs: many probabilities beyond [c, 1 − c], where the clip changes the loss.
+        let clip = 0.01
+        for loss in [Loss.binaryCrossEntropy, .crossEntropy] {
+            let clipped = try problem(hidden: .identity, output: loss == .crossEntropy ? .softmax : .sigmoid, loss: loss,
+                                   scale: 50)
+            let exact = try problem(hidden: .identity, output: loss == .crossEntropy ? .softmax : .sigmoid, loss: loss,
+                                   scale: 50)
+            let a = try matrix(40, 2, [Double](repeating: 0, count: 80))
+            try clipped.network.predict(clipped.x, into: a)
+            guard case .dense(let y) = clipped.y else { return XCTFail("dense targets expected") }
+            var wanted = 0.0
+            for r in 0..<40 {
+                for j in 0..<2 {
+                    let p = min(max(a.row(r)[j], clip), 1 - clip), t = y.row(r)[j]
+                    wanted -= loss == .crossEntropy ? t * log(p) : t * log(p) + (1 - t) * log(1 - p)
+                }
+            }
+            var reported: [Double] = []
+            for (p, c) in [(clipped, clip), (exact, 0)] {
+                _ = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 1, batchSize: 40, reportedLossClip: c),
+                                      optimizer: try sgd(0.1)) { event in
+                    if case .epochEnd(_, let record) = event { reported.append(record.loss) }
+                    return true
+                }
+            }
+            assertClose(reported[0], wanted / 40, relative: 1e-12, "\(loss)")
+            XCTAssertGreaterThan(abs(reported[1] - reported[0]), 0.1, "\(loss): the clip bites")
+            XCTAssertEqual(parameters(clipped.network), parameters(exact.network), "\(loss): the same step")
+        }
+    }
+
     func testARateSetInAHandlerAppliesFromTheNextMiniBatch() throws {
         let p = try problem()
         let optimizer = try sgd(0.5)

@@ -132,17 +132,6 @@ def test_regressor_multi_output_trains_as_sklearn():
     assert single.predict(X).shape == (100,)
 
 
-def test_adam_close_to_sklearn():
-    """Adam places ε after bias correction (torch), scikit-learn before it: the same to ~1e-6 here."""
-    X, Y = make_regression(100, 5, n_targets=2, random_state=0)
-    Y /= 100
-    settings = dict(hidden_layer_sizes=(8,), alpha=0.0, batch_size=25, learning_rate_init=0.01, shuffle=False,
-                    max_iter=10, random_state=1, tol=0.0, n_iter_no_change=1000)
-    ours = sg.MLPRegressor(**settings).fit(X, Y)
-    theirs = neural_network.MLPRegressor(**settings).fit(X, Y)
-    assert max_difference(ours, theirs) < 1e-5
-
-
 @pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
 def test_learning_rate_schedules_as_sklearn(schedule):
     X, y = classification()
@@ -253,12 +242,6 @@ def test_feature_names_from_a_dataframe():
         clf.predict(frame[frame.columns[::-1]])
 
 
-def test_one_class_is_an_error():
-    X, _ = classification()
-    with pytest.raises(ValueError, match="at least 2 classes, got 1 class"):
-        sg.MLPClassifier().fit(X, np.ones(len(X)))
-
-
 # ---- partial_fit, warm_start, early stopping, the stopping rule ------------------------------------------
 
 def test_partial_fit_as_sklearn():
@@ -286,8 +269,8 @@ def test_a_failed_fit_leaves_the_model_as_it_was():
     X, y = classification()
     clf = sg.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
     state, parameters = dict(clf.__dict__), clf.network_.parameters.copy()
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        clf.fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        clf.fit(X, y + 0.5)
     with pytest.raises(ValueError, match=r"y: has classes \[7\] not among classes_ \[0, 1, 2\]"):
         clf.partial_fit(X, np.full(len(X), 7))
     assert clf.__dict__.keys() == state.keys() and all(clf.__dict__[key] is state[key] for key in state
@@ -323,7 +306,7 @@ def test_warm_start_as_sklearn():
         estimator.fit(X, y)  # continues, with a new optimizer (scikit-learn's warm start)
     assert ours.network_ is network and len(ours.loss_curve_) == 8 and ours.n_iter_ == 4
     assert max_difference(ours, theirs) < 1e-12
-    with pytest.raises(ValueError, match=r"warm_start needs the same classes"):
+    with pytest.raises(ValueError, match=r"warm_start can only be used where `y` has the same classes"):
         ours.fit(X[y < 2], y[y < 2])
     cold = sg.MLPClassifier(**dict(settings, warm_start=False)).fit(X, y)
     cold.fit(X, y)

@@ -408,7 +408,8 @@ static int32_t fit_progress(void *context, const sgd_event *event) {
 static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"optimizer", "X", "Y", "validation_X", "validation_Y", "epochs", "batch_size",
                                "shuffle", "seed", "stream", "l2", "clip_norm", "normalize_gradient",
-                               "report_batches", "history", "gradient_norms", "callback", NULL};
+                               "report_batches", "history", "gradient_norms", "callback", "reported_loss_clip",
+                               NULL};
     enum { X, Y, VALIDATION_X, VALIDATION_Y, HISTORY, GRADIENT_NORMS, BUFFER_COUNT };
     BufferRequest buffers[BUFFER_COUNT] = {
         [X] = {.name = "X", .kind = BUFFER_INPUTS},
@@ -423,12 +424,12 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     long long epochs, batch_size;
     int shuffle, normalize_gradient, report_batches;
     unsigned long long seed, stream;
-    double l2, clip_norm;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO:fit", keywords, OptimizerType, &optimizer,
+    double l2, clip_norm, reported_loss_clip = 0.0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO|$d:fit", keywords, OptimizerType, &optimizer,
                                      &buffers[X].object, &buffers[Y].object, &buffers[VALIDATION_X].object,
                                      &buffers[VALIDATION_Y].object, &epochs, &batch_size, &shuffle, &seed, &stream,
                                      &l2, &clip_norm, &normalize_gradient, &report_batches, &buffers[HISTORY].object,
-                                     &buffers[GRADIENT_NORMS].object, &callback))
+                                     &buffers[GRADIENT_NORMS].object, &callback, &reported_loss_clip))
         return NULL;
     if ((buffers[VALIDATION_X].object == Py_None) != (buffers[VALIDATION_Y].object == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "validation_X, validation_Y: expected both or neither to be None");
@@ -440,7 +441,8 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     }
     sgd_fit_options options = {.epochs = epochs, .batch_size = batch_size, .shuffle = shuffle, .seed = seed,
                                .stream = stream, .l2 = l2, .clip_norm = clip_norm,
-                               .normalize_gradient = normalize_gradient, .report_batches = report_batches};
+                               .normalize_gradient = normalize_gradient, .report_batches = report_batches,
+                               .reported_loss_clip = reported_loss_clip};
     CoreCall call = {.objects = {&self->core, optimizer}, .buffers = buffers, .buffer_count = BUFFER_COUNT,
                      .progress = callback};
     int64_t epochs_done = 0;
@@ -478,7 +480,8 @@ static PyType_Spec network_spec = {
          "gradient($self, /, X, Y, out)\n--\n\nThe mean loss; its gradient, laid out as the parameters, into out."},
         {"fit", (PyCFunction)(void (*)(void))Network_fit, METH_VARARGS | METH_KEYWORDS,
          "fit($self, /, optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, shuffle, seed, stream, l2,"
-         " clip_norm, normalize_gradient, report_batches, history, gradient_norms, callback)\n--\n\n"
+         " clip_norm, normalize_gradient, report_batches, history, gradient_norms, callback, *,"
+         " reported_loss_clip=0.0)\n--\n\n"
          "Mini-batch training; callback(kind, epoch, index, loss) returns False to stop."
          " Returns (finished epochs, divergence message or None)."},
         {NULL, NULL, 0, NULL},
@@ -493,14 +496,15 @@ static PyType_Spec network_spec = {
 
 static PyObject *Optimizer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"dtype", "rule", "lr", "weight_decay", "momentum", "dampening", "nesterov", "alpha",
-                               "eps", "beta1", "beta2", "amsgrad", "decoupled_weight_decay", NULL};
+                               "eps", "beta1", "beta2", "amsgrad", "decoupled_weight_decay",
+                               "epsilon_before_bias_correction", NULL};
     int dtype;
-    sgd_optimizer_settings settings; /* its int32_t fields are ints, as 'i' and 'p' write */
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiddddpddddpp:Optimizer", keywords, &dtype, &settings.rule,
+    sgd_optimizer_settings settings = {0}; /* its int32_t fields are ints, as 'i' and 'p' write */
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iiddddpddddpp|$p:Optimizer", keywords, &dtype, &settings.rule,
                                      &settings.learning_rate, &settings.weight_decay, &settings.momentum,
                                      &settings.dampening, &settings.nesterov, &settings.alpha, &settings.epsilon,
                                      &settings.beta1, &settings.beta2, &settings.amsgrad,
-                                     &settings.decoupled_weight_decay))
+                                     &settings.decoupled_weight_decay, &settings.epsilon_before_bias_correction))
         return NULL;
     void *optimizer = NULL;
     CoreCall call = {0}; /* occupies nothing: only releases the GIL */
@@ -641,7 +645,7 @@ static PyType_Spec optimizer_spec = {
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = (PyType_Slot[]){
     {Py_tp_doc, "Optimizer(dtype, rule, lr, weight_decay, momentum, dampening, nesterov, alpha, eps, beta1, beta2,"
-                " amsgrad, decoupled_weight_decay)\n--\n\n"
+                " amsgrad, decoupled_weight_decay, *, epsilon_before_bias_correction=False)\n--\n\n"
                 "A Swift-core optimizer handle; use sgdswift.SGD, sgdswift.Adam, ..."},
     {Py_tp_new, Optimizer_new},
     {Py_tp_dealloc, Optimizer_dealloc},

@@ -57,11 +57,13 @@ class Network:
     def fit(self, optimizer: Optimizer, X: _Inputs, Y: _Array, validation_X: Optional[_Inputs],
             validation_Y: Optional[_Array], epochs: int, batch_size: int, shuffle: bool, seed: int, stream: int,
             l2: float, clip_norm: float, normalize_gradient: bool, report_batches: bool, history: _Array,
-            gradient_norms: _Array, callback: Optional[_ProgressCallback]) -> tuple[int, Optional[str]]:
+            gradient_norms: _Array, callback: Optional[_ProgressCallback], *,
+            reported_loss_clip: float = 0.0) -> tuple[int, Optional[str]]:
         """Mini-batch training with the GIL released; Ctrl-C raises KeyboardInterrupt. history: float64,
         len(RECORD_FIELDS) values per epoch; gradient_norms: float64, one value per layer and epoch;
-        validation_X and validation_Y both given or both None. Returns (finished epochs, the
-        divergence message or None)."""
+        validation_X and validation_Y both given or both None. reported_loss_clip c > 0: the history's
+        loss takes the cross-entropies from probabilities clipped to [c, 1 − c] (scikit-learn's).
+        Returns (finished epochs, the divergence message or None)."""
 
 @final
 class Optimizer:
@@ -69,7 +71,7 @@ class Optimizer:
 
     def __new__(cls, dtype: int, rule: int, lr: float, weight_decay: float, momentum: float, dampening: float,
                 nesterov: bool, alpha: float, eps: float, beta1: float, beta2: float, amsgrad: bool,
-                decoupled_weight_decay: bool) -> Optimizer: ...
+                decoupled_weight_decay: bool, *, epsilon_before_bias_correction: bool = False) -> Optimizer: ...
     @property
     def lr(self) -> float:
         """The learning rate of the next steps: a finite number >= 0. May be set during a fit with this

@@ -33,9 +33,12 @@ def _core_inputs(X: Optional[_Inputs]) -> Any:
     return X.core if isinstance(X, SparseRows) else X
 
 
-class DivergenceError(FloatingPointError):
+class DivergenceError(FloatingPointError, ValueError):
     """Training produced a NaN or infinite loss or gradient. The network holds the weights from before
-    the step that caused it; its optimizer's state was reset."""
+    the step that caused it; its optimizer's state was reset.
+
+    A FloatingPointError (an ArithmeticError) and a ValueError: the latter is what scikit-learn raises
+    for a fit whose parameters become non-finite, so code written for it catches this too."""
 
 
 class Network:
@@ -75,6 +78,9 @@ class Network:
         self._identity = next(_network_identities)
         self.history: Optional[History] = None
         self.optimizer: Optional[Optimizer] = None  # the last one used; fit and step reuse it by default
+        # c > 0: fit reports the cross-entropies from probabilities clipped to [c, 1 − c], as scikit-learn
+        # reports its loss (the gradient is unchanged); set by sgdswift's scikit-learn estimators.
+        self._reported_loss_clip = 0.0
 
     # ---- structure -------------------------------------------------------------------------------
 
@@ -360,7 +366,8 @@ class Network:
                 validation_Y=validation_Y,
                 epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=self._seed, stream=stream, l2=l2,
                 clip_norm=clip_norm, normalize_gradient=normalize_gradient, report_batches=events.reports_batches,
-                history=records, gradient_norms=gradient_norms, callback=on_event)
+                history=records, gradient_norms=gradient_norms, callback=on_event,
+                reported_loss_clip=self._reported_loss_clip)
         finally:
             self.history = History(records, gradient_norms)
             if schedule is not None:

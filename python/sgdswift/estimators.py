@@ -11,7 +11,8 @@ ImportError naming `pip install scikit-learn` when they are created without it. 
 with scikit-learn 1.9 (its tags API, from 1.6 on).
 
 Fitted estimators keep the network in `network_` (an `sgdswift.Network`); `coefs_` and `intercepts_`
-are views of its parameters (writing into them changes the model). Pickling stores the network
+are views of its parameters (writing into them changes the model; assigning a list of arrays copies
+them in). Pickling stores the network
 through `Network.save`, optimizer state included.
 """
 from __future__ import annotations
@@ -26,12 +27,12 @@ import numpy as np
 
 from ._checks import (MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value,
                       is_sparse)
-from ._network import Network, load
+from ._network import DivergenceError, Network, load
 from .callbacks import Plateau
-from .optim import SGD, Adam, Optimizer
+from .optim import SGD, Optimizer, _ScikitLearnAdam
 
 try:
-    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.exceptions import ConvergenceWarning, NotFittedError
     from sklearn.metrics import r2_score
     from sklearn.model_selection import train_test_split
     from sklearn.utils import check_random_state, column_or_1d
@@ -47,6 +48,9 @@ except ImportError as _error:  # scikit-learn is not installed: the classes exis
     _SKLEARN_IMPORT_ERROR = _error
 
     class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
+        pass
+
+    class NotFittedError(ValueError, AttributeError):  # type: ignore[no-redef]
         pass
 
 ArrayLike = Any  # anything np.asarray reads as a 2-D table of numbers (lists, ndarrays, DataFrames, memmaps)
@@ -97,6 +101,9 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 _LAYER_SIZE = Interval(Integral, 1, 2**31 - 1)  # as sgdswift.Network's sizes
+# scikit-learn's message for a fit whose parameters became non-finite (code written for it matches on it)
+_NON_FINITE_WEIGHTS = ("Solver produced non-finite parameter weights. The input data may contain large values and "
+                       "need to be preprocessed.")
 
 
 def _require_sklearn(name: str) -> None:
@@ -169,6 +176,8 @@ class _EpochMonitor:
         self.validation = validation
         self.incremental = incremental
         self.stopped = False
+        # η_old/η_new of the rate changes since the momentum buffer was last rescaled (see _change_rate)
+        self.momentum_scale = 1.0
         self.penalty = _squared_weights(estimator.network_)
         # scikit-learn's rule: patience counts from the last improvement by at least tol, while the best value
         # follows every improvement. Its state lives in the estimator's attributes (kept across partial_fit).
@@ -207,13 +216,13 @@ class _EpochMonitor:
             est.best_loss_ = self.plateau.best
         est._no_improvement_count = self.plateau.waited
         if est.solver == "sgd" and est.learning_rate == "invscaling":
-            est._current_lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+            self._change_rate(est.learning_rate_init / (est.t_ + 1) ** est.power_t)
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if self.validation is not None else "Training loss"
             message = (f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive "
                        f"epochs.")
             if est.solver == "sgd" and est.learning_rate == "adaptive" and est._current_lr > 1e-6:
-                est._current_lr /= 5.0
+                self._change_rate(est._current_lr / 5.0)
                 est._no_improvement_count = self.plateau.waited = 0
                 if est.verbose:
                     print(message + " Setting learning rate to %f" % est._current_lr)
@@ -224,7 +233,34 @@ class _EpochMonitor:
                 if not self.incremental:
                     self.stopped = True
                     return False
-        return None
+        # Pauses the fit for the momentum buffer to be rescaled: the core's state cannot be written during one.
+        return False if self.momentum_scale != 1.0 else None
+
+    def _change_rate(self, rate: float) -> None:
+        """The next epochs' η. SGD's momentum here is torch's form, b ← μb + g, θ ← θ − ηb; scikit-learn's is
+        v ← μv − ηg, θ ← θ + v, the same while η is constant, with v = −ηb. When η changes, scikit-learn's v
+        carries the old rate: b ← (η_old/η_new)·b keeps v, so the weights stay scikit-learn's."""
+        est = self.estimator
+        if est.momentum > 0:
+            self.momentum_scale *= est._current_lr / rate
+        est._current_lr = rate
+
+    def diverged(self, epochs: int) -> None:
+        """The remaining `epochs` after the weights became non-finite, as scikit-learn runs them with early
+        stopping: NaN losses and validation scores (a NaN score is not below best + tol, so the no-improvement
+        count restarts and training goes on to max_iter); the best weights are restored after."""
+        est = self.estimator
+        assert est.validation_scores_ is not None
+        for _ in range(epochs):
+            est.n_iter_ += 1
+            est.t_ += self.rows
+            est.loss_ = float("nan")
+            est.loss_curve_.append(est.loss_)
+            est.validation_scores_.append(float("nan"))
+            if est.verbose:
+                print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
+                print("Validation score: %f" % est.validation_scores_[-1])
+        est._no_improvement_count = self.plateau.waited = 0
 
 
 _MLP = TypeVar("_MLP", bound="_BaseMLP")  # fit returns the estimator itself, of its own class
@@ -300,13 +336,57 @@ class _BaseMLP(BaseEstimator):
     @property
     def coefs_(self) -> list[np.ndarray]:
         """W_l of shape (fan_in, fan_out), dtype of the network (float64, or float32 when fitted on
-        float32 X): views of the network's parameters, so writing into them changes the model."""
+        float32 X): views of the network's parameters, so writing into them changes the model.
+        Assigning a list of arrays of these shapes copies them into the network."""
         return self.network_.weights
+
+    @coefs_.setter
+    def coefs_(self, values: Sequence[ArrayLike]) -> None:
+        self._assign_parameters("coefs_", values, "weights")
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """b_l of shape (fan_out,): views of the network's parameters."""
+        """b_l of shape (fan_out,): views of the network's parameters. Assigning a list of arrays of
+        these shapes copies them into the network."""
         return self.network_.biases
+
+    @intercepts_.setter
+    def intercepts_(self, values: Sequence[ArrayLike]) -> None:
+        self._assign_parameters("intercepts_", values, "biases")
+
+    def _assign_parameters(self, name: str, values: Any, part: str) -> None:
+        """Copies `values` (one array per layer) into the network's weights or biases (`part`), as
+        scikit-learn code loads a model by assigning coefs_ and intercepts_. Every array is checked before
+        any is written, so a refused assignment changes nothing."""
+        if not hasattr(self, "network_"):
+            raise NotFittedError(f"{name}: can be assigned once the estimator is fitted (fit or partial_fit creates "
+                                 f"the network that holds it)")
+        targets = getattr(self.network_, part)
+        if isinstance(values, (np.ndarray, str, bytes)) or not isinstance(values, Sequence):
+            raise ValueError(f"{name}: expected a list of {len(targets)} arrays (one per layer), got "
+                             f"{type(values).__name__}")
+        if len(values) != len(targets):
+            raise ValueError(f"{name}: expected a list of {len(targets)} arrays (one per layer), got {len(values)}")
+        dtype = self.network_.dtype
+        arrays = []
+        for i, (value, target) in enumerate(zip(values, targets)):
+            try:
+                array = np.asarray(value)
+            except (TypeError, ValueError) as error:  # ragged nested lists and the like
+                raise ValueError(f"{name}[{i}]: expected an array of shape {target.shape}, got {type(value).__name__} "
+                                 f"that is not one ({error})") from None
+            if array.dtype.kind not in "iuf":
+                raise ValueError(f"{name}[{i}]: expected real numbers (the network is {dtype}), got dtype {array.dtype}")
+            if array.shape != target.shape:
+                raise ValueError(f"{name}[{i}]: expected shape {target.shape} (the network's), got {array.shape}")
+            with np.errstate(over="ignore"):
+                array = array.astype(dtype)
+            if not np.isfinite(array).all():
+                raise ValueError(f"{name}[{i}]: expected finite values within the range of {dtype} (the network's "
+                                 f"dtype), got {np.asarray(value).ravel()[~np.isfinite(array.ravel())][0]!r}")
+            arrays.append(array)
+        for target, array in zip(targets, arrays):
+            target[...] = array
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
@@ -373,8 +453,8 @@ class _BaseMLP(BaseEstimator):
             momentum = float(self.momentum)
             return SGD(lr=float(self.learning_rate_init), momentum=momentum,
                        nesterov=bool(self.nesterovs_momentum) and momentum > 0)
-        return Adam(lr=float(self.learning_rate_init), betas=(float(self.beta_1), float(self.beta_2)),
-                    eps=float(self.epsilon))
+        return _ScikitLearnAdam(lr=float(self.learning_rate_init), betas=(float(self.beta_1), float(self.beta_2)),
+                                eps=float(self.epsilon))
 
     def _initial_parameters(self, sizes: list[int], dtype: np.dtype, random_state: np.random.RandomState) -> list:
         """scikit-learn's initialisation (Glorot & Bengio): W and b ~ U(−r, r), r = √(f/(fan_in + fan_out)),
@@ -433,8 +513,8 @@ class _BaseMLP(BaseEstimator):
             X, X_val, Y, Y_val = train_test_split(X, Y, random_state=random_state,
                                                   test_size=self.validation_fraction, stratify=stratify)
             if X_val.shape[0] < 2:
-                raise ValueError(f"validation_fraction: the validation set is too small ({X_val.shape[0]} rows of "
-                                 f"{X_val.shape[0] + X.shape[0]}); increase validation_fraction or the data")
+                raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your "
+                                 "dataset.")
             X, Y = _contiguous(X, X.dtype), np.ascontiguousarray(Y)
             validation = (_contiguous(X_val, X_val.dtype), Y_val)
 
@@ -456,6 +536,8 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
         network = self.network_
         self._loss_scale = self.n_outputs_ if self._network_loss == "quadratic" else 1
+        # scikit-learn reports its log-losses from probabilities clipped to [eps, 1 − eps] (no effect on others)
+        network._reported_loss_clip = float(np.finfo(network.dtype).eps)
 
         if not incremental or network.optimizer is None:
             # scikit-learn: a new optimizer for each fit (also under warm_start), kept across partial_fit
@@ -490,8 +572,20 @@ class _BaseMLP(BaseEstimator):
                              f"overflows")
         self.n_iter_ = 0
         try:
-            network.fit(X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule=schedule,
-                        shuffle=bool(self.shuffle), l2=l2, callbacks=[monitor], verbose=0)
+            while True:  # one Network.fit, paused where the momentum buffer is rescaled (_EpochMonitor._change_rate)
+                try:
+                    network.fit(X, Y, epochs=epochs - self.n_iter_, batch_size=batch_size, optimizer=optimizer,
+                                schedule=schedule, shuffle=bool(self.shuffle), l2=l2, callbacks=[monitor], verbose=0)
+                except DivergenceError as error:
+                    if not self.early_stopping:
+                        raise DivergenceError(f"{_NON_FINITE_WEIGHTS} ({error})") from None
+                    monitor.diverged(epochs - self.n_iter_)
+                    break
+                if isinstance(optimizer, SGD) and monitor.momentum_scale != 1.0:
+                    optimizer._scale_momentum(monitor.momentum_scale)
+                    monitor.momentum_scale = 1.0
+                if monitor.stopped or self.n_iter_ == epochs:
+                    break
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
         if self.early_stopping:
@@ -543,8 +637,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         "adam": `sgdswift.Adam(lr=learning_rate_init, betas=(beta_1, beta_2), eps=epsilon)`.
         ("lbfgs" is not offered.) SGD momentum is torch's form, b ← μb + g, θ ← θ − ηb (Nesterov:
         θ ← θ − η(g + μb)); scikit-learn's v ← μv − ηg, θ ← θ + v is the same sequence of weights
-        while η is constant. Adam adds ε to √v̂ after bias correction, scikit-learn before it (ε
-        differs by a factor √(1 − β₂ᵗ), immaterial for ε ≪ √v).
+        while η is constant, and where learning_rate changes η the buffer is rescaled,
+        b ← (η_old/η_new)·b, so that v = −ηb carries the old rate as scikit-learn's does. Adam
+        takes scikit-learn's steps, ε added to √v before the bias correction:
+        θ ← θ − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ)·m/(√v + ε) (`sgdswift.Adam`, as torch, adds it after).
     alpha : float ≥ 0, default 1e-4
         L2 penalty. scikit-learn adds 0.5·alpha·Σ‖W‖²/m to each mini-batch's loss (m its rows, the
         biases not penalised), so each step's gradient gains (alpha/m)·W. The network's `l2=λ` is
@@ -593,11 +689,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     network_ : sgdswift.Network
         The trained network, of dtype float32 when fitted on float32 X, else float64.
     coefs_ : list of ndarray, shape (fan_in, fan_out)
-        Views of the network's weights: writing into them changes predictions.
+        Views of the network's weights: writing into them changes predictions. Assigning a list of
+        arrays of these shapes (real numbers, finite in the network's dtype) copies them into the
+        network, as scikit-learn code loads a model; a refused assignment changes nothing.
     intercepts_ : list of ndarray, shape (fan_out,)
-        Views of the network's biases.
+        Views of the network's biases; assignable as coefs_.
     loss_, loss_curve_ : float, list of float
-        scikit-learn's training loss per epoch: the data loss (exact, averaged over rows as trained)
+        scikit-learn's training loss per epoch: the data loss (exact, averaged over rows as trained;
+        the log-loss −Σ y log p from the probabilities clipped to [eps, 1 − eps], eps that of the
+        network's dtype, as scikit-learn reports it: at most −log eps per output and row)
         plus the L2 term 0.5·alpha·(batches/n)·Σ‖W‖², with Σ‖W‖² the mean of its values at the epoch's
         start and end (scikit-learn takes each batch's; the two agree to second order in the change).
     best_loss_ : float or None
@@ -611,7 +711,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_
         As in scikit-learn.
 
-    A NaN or infinite loss stops training with `sgdswift.DivergenceError` (a FloatingPointError).
+    A NaN or infinite loss stops training with `sgdswift.DivergenceError`, a ValueError (and a
+    FloatingPointError) whose message starts with scikit-learn's ("Solver produced non-finite parameter
+    weights. ..."); with early stopping the fit goes on as scikit-learn's does: the remaining epochs
+    record NaN losses and validation scores, up to max_iter, and the best validation weights are restored.
+    A y with one class trains one logistic unit towards 0, as scikit-learn: predict gives that class and
+    predict_proba two columns (1 − p, p).
     """
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPClassifier":
@@ -674,12 +779,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 classes = np.arange(y.shape[1])
             elif classes is None:
                 classes = unique_labels(y)
-            if len(classes) < 2:
-                raise ValueError(f"y: expected at least 2 classes, got 1 class ({classes[0]!r}); a classifier "
-                                 f"needs two or more")
             self.classes_ = classes
+            # One class trains as scikit-learn's: a logistic unit with target 0, and predict gives that class.
             self._target_type = "multilabel-indicator" if target_type == "multilabel-indicator" else (
-                "binary" if len(classes) == 2 else "multiclass")
+                "binary" if len(classes) <= 2 else "multiclass")
         else:
             fitted_multilabel = self._target_type == "multilabel-indicator"
             if fitted_multilabel != (target_type == "multilabel-indicator"):
@@ -690,8 +793,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             else:
                 labels = unique_labels(y)
                 if self.warm_start and not incremental and set(labels) != set(self.classes_):
-                    raise ValueError(f"y: warm_start needs the same classes as the previous fit, "
-                                     f"{self.classes_.tolist()}, got {labels.tolist()}")
+                    raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous "
+                                     f"call to fit. Previously got {self.classes_}, `y` has {labels}")
         if self._target_type != "multilabel-indicator":
             unknown = np.setdiff1d(unique_labels(y), self.classes_)
             if len(unknown):
@@ -729,9 +832,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         split is stratified for two classes only, by the (n, 1) 0/1 targets, which gives its very split."""
         return Y > 0.5 if self._target_type == "binary" else None
 
+    def _binary_indices(self, outputs: np.ndarray) -> np.ndarray:
+        """Index in classes_ of each row's class from the logistic unit (always 0 with one class, as scikit-learn)."""
+        return (outputs[:, 0] > 0.5).astype(np.intp) * (len(self.classes_) - 1)
+
     def _labels(self, outputs: np.ndarray) -> np.ndarray:
         if self._target_type == "binary":
-            return self.classes_[(outputs[:, 0] > 0.5).astype(np.intp)]
+            return self.classes_[self._binary_indices(outputs)]
         if self._target_type == "multilabel-indicator":
             return (outputs > 0.5).astype(np.int64)
         return self.classes_[np.argmax(outputs, axis=1)]
@@ -742,7 +849,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if not np.isfinite(outputs).all():
             return float("nan")
         if self._target_type == "binary":
-            return float(np.mean((outputs[:, 0] > 0.5) == (Y_val[:, 0] > 0.5)))
+            return float(np.mean(self._binary_indices(outputs) == Y_val[:, 0]))
         if self._target_type == "multilabel-indicator":
             return float(np.mean(np.all((outputs > 0.5) == (Y_val > 0.5), axis=1)))
         return float(np.mean(np.argmax(outputs, axis=1) == Y_val))
@@ -792,9 +899,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     network_ : sgdswift.Network
         float32 when fitted on float32 X, else float64.
     coefs_ : list of ndarray, shape (fan_in, fan_out)
-        Views of the network's parameters: writing into them changes predictions.
+        Views of the network's parameters: writing into them changes predictions; assigning a
+        list of arrays copies them in (see `MLPClassifier`).
     intercepts_ : list of ndarray, shape (fan_out,)
-        Views of the network's parameters: writing into them changes predictions.
+        Views of the network's parameters: writing into them changes predictions; assignable.
     loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_, n_iter_, t_,
     n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_ ("identity")
         As in `MLPClassifier` and scikit-learn.

@@ -54,7 +54,7 @@ class Optimizer:
 
     def _settings(self) -> dict[str, Any]:
         return dict(momentum=0.0, dampening=0.0, nesterov=False, alpha=0.0, eps=1.0, beta1=0.0, beta2=0.0,
-                    amsgrad=False, decoupled_weight_decay=False)
+                    amsgrad=False, decoupled_weight_decay=False, epsilon_before_bias_correction=False)
 
     def get_config(self) -> dict[str, Any]:
         """The constructor's arguments: `type(opt)(**opt.get_config())` is an optimizer with fresh state."""
@@ -200,6 +200,17 @@ class SGD(Optimizer):
         return {**super()._settings(), "momentum": self.momentum, "dampening": self.dampening,
                 "nesterov": self.nesterov}
 
+    def _scale_momentum(self, factor: float) -> None:
+        """b ← factor·b between fits. A caller that changes η from η_old to η_new and passes η_old/η_new
+        keeps the velocity ηb, as Sutskever's form v ← μv − ηg (scikit-learn's) carries the old rate."""
+        if self._core is None or self.momentum == 0:
+            return
+        count, steps, size = self._core.info()
+        state = np.empty(size, dtype=self._dtype)
+        self._core.get_state(out=state)
+        state *= factor
+        self._core.restore(count=count, steps=steps, values=state)
+
 
 class AdaGrad(Optimizer):
     r"""AdaGrad: each parameter's step shrinks with its accumulated squared gradients.
@@ -264,6 +275,7 @@ class Adam(Optimizer):
     _rule = _core.RULE_ADAM
     _hyper = ("betas", "eps", "amsgrad")
     _decoupled = False
+    _epsilon_before_bias_correction = False
 
     def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False):
@@ -275,7 +287,8 @@ class Adam(Optimizer):
 
     def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "eps": self.eps, "beta1": self.betas[0], "beta2": self.betas[1],
-                "amsgrad": self.amsgrad, "decoupled_weight_decay": self._decoupled}
+                "amsgrad": self.amsgrad, "decoupled_weight_decay": self._decoupled,
+                "epsilon_before_bias_correction": self._epsilon_before_bias_correction}
 
 
 class AdamW(Adam):
@@ -299,4 +312,18 @@ class AdamW(Adam):
         super().__init__(lr, betas, eps, weight_decay, amsgrad)
 
 
-OPTIMIZERS = {cls.__name__: cls for cls in (SGD, AdaGrad, RMSProp, Adam, AdamW)}
+class _ScikitLearnAdam(Adam):
+    r"""Adam as scikit-learn's MLPs take its steps (Kingma & Ba's efficient form), for sgdswift's
+    MLPClassifier and MLPRegressor: ε is added to √v before the bias correction, not after.
+
+    $$
+    \theta \leftarrow \theta - \frac{\eta\sqrt{1-\beta_2^t}}{1-\beta_1^t}\;\frac{m}{\sqrt{v} + \epsilon}
+    $$
+
+    (Adam's ε/√(1 − β₂ᵗ) on √v: the two differ while t is small against 1/(1 − β₂).)
+    """
+
+    _epsilon_before_bias_correction = True
+
+
+OPTIMIZERS = {cls.__name__: cls for cls in (SGD, AdaGrad, RMSProp, Adam, AdamW, _ScikitLearnAdam)}

@@ -69,6 +69,7 @@ typedef struct {
     double clip_norm;           /* rescale the gradient to this global norm when longer; 0: never */
     int32_t normalize_gradient; /* divide the gradient by its global norm */
     int32_t report_batches;     /* an SGD_EVENT_BATCH_END after every mini-batch */
+    double reported_loss_clip;  /* > 0: the reported loss's cross-entropies from probabilities clipped to [c, 1-c] */
 } sgd_fit_options;
 
 /* One row of training history per finished epoch; NaN where a value does not apply. */
@@ -119,6 +120,7 @@ typedef struct {
     double beta2;      /* Adam */
     int32_t amsgrad;   /* Adam */
     int32_t decoupled_weight_decay; /* Adam: AdamW */
+    int32_t epsilon_before_bias_correction; /* Adam: eps added to sqrt(v) before its bias correction (scikit-learn) */
 } sgd_optimizer_settings;
 
 /* Self-test of the statically linked Swift runtime (protocol conformance lookup works): 1 if OK. */

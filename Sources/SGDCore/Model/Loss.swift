@@ -31,8 +31,9 @@ public enum Loss: String, CaseIterable, Sendable {
     var isFusedWithOutput: Bool { self == .binaryCrossEntropy || self == .crossEntropy }
 
     /// Σ_rows ℓ over a block of output rows; the cross-entropies from z (log-sum-exp), never from a
-    /// rounded a.
-    func total<T: Scalar>(z: Matrix<T>, a: Matrix<T>, targets y: TargetRows<T>) -> Double {
+    /// rounded a — unless `clip` c > 0: then from a clipped to [c, 1 − c], as scikit-learn reports its
+    /// loss (ℓ ≤ −log c per output even for a confidently wrong a).
+    func total<T: Scalar>(z: Matrix<T>, a: Matrix<T>, targets y: TargetRows<T>, clip: T = 0) -> Double {
         let k = a.columns
         var total = 0.0
         for r in 0..<a.rows {
@@ -48,6 +49,13 @@ public enum Loss: String, CaseIterable, Sendable {
             case .mae:
                 for j in 0..<k { rowLoss += abs(ar[j] - y[r, j]) }
                 rowLoss /= T(k)
+            case .binaryCrossEntropy where clip > 0:
+                for j in 0..<k {
+                    let p = min(max(ar[j], clip), 1 - clip), yj = y[r, j]
+                    rowLoss -= yj * T.log(p) + (1 - yj) * T.log(1 - p)
+                }
+            case .crossEntropy where clip > 0:
+                for j in 0..<k where y[r, j] != 0 { rowLoss -= y[r, j] * T.log(min(max(ar[j], clip), 1 - clip)) }
             case .binaryCrossEntropy:
                 // −[y log σ(z) + (1−y) log(1−σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|))
                 for j in 0..<k {

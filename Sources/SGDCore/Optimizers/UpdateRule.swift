@@ -20,7 +20,7 @@ extension UpdateRule {
             try probability(alpha, "alpha", includingOne: true)
             try positive(epsilon, "eps")
             try require(momentum.isFinite && momentum >= 0, "momentum: expected a finite number ≥ 0, got \(momentum)")
-        case .adam(let beta1, let beta2, let epsilon, _, _):
+        case .adam(let beta1, let beta2, let epsilon, _, _, _):
             try probability(beta1, "betas[0]")
             try probability(beta2, "betas[1]")
             try positive(epsilon, "eps")

@@ -48,7 +48,8 @@ extension Network {
             layer.activation.apply(zRows, into: aRows, kernels)        // a_L = σ(z_L)
             guard let targets else { return }
             let y = targets.rows(rows)
-            workspace.lossPartials.base[t] = loss.total(z: zRows, a: aRows, targets: y)  // Σℓ
+            workspace.lossPartials.base[t] = loss.total(z: zRows, a: aRows, targets: y,
+                                                                clip: workspace.lossClip)  // Σℓ
             workspace.correctPartials.base[t] = correctlyClassified(aRows, y)
             if let deltaScale {
                 outputDelta(workspace.delta(last, rows: m).rows(rows), a: aRows, targets: y, scale: deltaScale)

@@ -15,6 +15,8 @@ final class Workspace<T: Scalar> {
     /// Σℓ and correctly classified rows of each output tile, added up in tile order.
     let lossPartials: Buffer<Double>
     let correctPartials: Buffer<Int>
+    /// The clip of the cross-entropies' Σℓ (`Loss.total`): 0, or during a fit `TrainingOptions.reportedLossClip`.
+    var lossClip: T = 0
     /// The parameter vector θ the passes read: the network's own, or during training the buffer
     /// that holds the latest step (see `Network.fit`).
     var theta: UnsafeMutablePointer<T>

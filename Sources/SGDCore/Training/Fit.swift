@@ -29,6 +29,7 @@ extension Network {
         let batchSize = min(options.batchSize, n)
         let workspace = try Workspace(self, capacity: min(Self.chunkRows, batchSize), backpropagates: true,
                                       gathersAhead: options.shuffle, for: x)
+        workspace.lossClip = T(options.reportedLossClip)
         let validationWorkspace = try validation.map {
             try Workspace(self, capacity: min(Self.chunkRows, $0.x.rows), backpropagates: false, for: $0.x)
         }

@@ -17,9 +17,13 @@ public struct TrainingOptions: Sendable {
     public var normalizeGradient: Bool
     /// Report every finished mini-batch to the progress handler.
     public var reportBatches: Bool
+    /// c > 0: the reported training loss (not the gradient) takes the cross-entropies from the output
+    /// probabilities clipped to [c, 1 − c], as scikit-learn's MLPs report theirs (c = the dtype's ε there).
+    public var reportedLossClip: Double
 
     public init(epochs: Int, batchSize: Int, shuffle: Bool = true, seed: UInt64 = 0, stream: UInt64 = 0,
-                l2: Double = 0, clipNorm: Double = 0, normalizeGradient: Bool = false, reportBatches: Bool = false) {
+                l2: Double = 0, clipNorm: Double = 0, normalizeGradient: Bool = false, reportBatches: Bool = false,
+                reportedLossClip: Double = 0) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -29,6 +33,7 @@ public struct TrainingOptions: Sendable {
         self.clipNorm = clipNorm
         self.normalizeGradient = normalizeGradient
         self.reportBatches = reportBatches
+        self.reportedLossClip = reportedLossClip
     }
 
     func validate() throws {
@@ -36,6 +41,8 @@ public struct TrainingOptions: Sendable {
         try require(batchSize >= 1, "batch_size: expected at least 1, got \(batchSize)")
         try require(l2.isFinite && l2 >= 0, "l2: expected a finite number ≥ 0, got \(l2)")
         try require(clipNorm.isFinite && clipNorm >= 0, "clip_norm: expected a finite number ≥ 0, got \(clipNorm)")
+        try require(reportedLossClip >= 0 && reportedLossClip < 0.5,
+                    "reported_loss_clip: expected a number in [0, 0.5), got \(reportedLossClip)")
     }
 }
 

@@ -1448,7 +1448,8 @@ def est_y_classifier(draw, rows: int) -> EstData:
         labels = sorted(set(array.reshape(-1).tolist()))
         if kind == "wrong_rows":
             return EstData(code, ERROR, ("y", "X"))
-        return EstData(code, OK if len(labels) >= 2 else ERROR, ("y", "classes"), labels=labels)
+        # one class fits, as in scikit-learn (predict gives it); no rows is refused
+        return EstData(code, OK if labels else ERROR, ("y", "classes"), labels=labels)
     if kind in ("multilabel", "multioutput"):
         width = pick(draw, [2, 3])
         top = 2 if kind == "multilabel" else 3
@@ -1536,8 +1537,9 @@ def est_verify(est: Any, X: Any, classifier: bool, classes: Optional[list], mult
             if predicted.shape != (rows,) or not set(predicted.tolist()) <= set(got):
                 return f"predict: shape {predicted.shape} or labels {sorted(set(map(repr, predicted.tolist())))} not in classes_ {got}"
         proba = est.predict_proba(X)
-        if proba.shape != (rows, len(got)):
-            return f"predict_proba: shape {proba.shape}, expected {(rows, len(got))}"
+        columns = max(len(got), 2) if not multilabel else len(got)  # one class: (1 − p, p), as scikit-learn
+        if proba.shape != (rows, columns):
+            return f"predict_proba: shape {proba.shape}, expected {(rows, columns)}"
         seen = proba[~np.isnan(proba)]
         if ((seen < 0) | (seen > 1)).any():
             return "predict_proba: values outside [0, 1]"
@@ -1628,17 +1630,15 @@ def estimator_cases(draw) -> Case:
                 elif mode == "bad":
                     given = given[1:] if len(given) > 1 else [v + "_" if isinstance(v, str) else 99 for v in given]
                     classes_part = (EITHER if y.multilabel else ERROR, ("classes", "y"))
-                elif mode == "single":
+                elif mode == "single":  # fine when y holds that class alone (checked below)
                     given = given[:1]
-                    classes_part = (EITHER if y.multilabel else ERROR, ("classes", "y"))
+                    classes_part = (EITHER if y.multilabel else OK, ("classes", "y"))
                 extra = f", classes={given!r}"
                 if y.labels is not None and not y.multilabel:
                     if mode in ("given", "superset"):
                         expected_classes = sorted(set(given))
                     if not set(y.labels) <= set(given):
                         classes_part = (ERROR, ("classes", "y"))
-                    if y.expect == ERROR and len(y.labels) == 1 and len(set(given)) >= 2 and set(y.labels) <= set(given):
-                        y = EstData(y.code, OK, y.names, labels=y.labels)  # one class of several given: fine
             if y.expect != OK and classes_part[0] == OK and mode == "none":
                 classes_part = (EITHER, ("classes",))
         call = f"out = est.{action}(X, y{extra})"
