@@ -1,4 +1,5 @@
-/// σ in a = σ(z), applied elementwise; softmax is row-wise and allowed on the output layer only.
+/// σ in a = σ(z), applied elementwise; softmax is row-wise, and it and exp are allowed on the output
+/// layer only.
 /// The arithmetic, and δ ← δ ⊙ σ'(z) for backpropagation, is in SGDKernels/Activation.swift (compiled
 /// once per instruction set); the core reaches it through `ElementwiseKernels`.
 ///

@@ -200,5 +200,8 @@ final class ModelTests: XCTestCase {
         XCTAssertTrue(coreErrorMessage {
             _ = try Network<Double>(sizes: [2, 1], hidden: .relu, output: .identity, loss: .poisson)
         }.contains("poisson needs output='exp'"))
+        XCTAssertTrue(coreErrorMessage {
+            _ = try Network<Double>(sizes: [2, 3, 1], hidden: .exp, output: .exp, loss: .poisson)
+        }.contains("exp is an output activation"))
     }
 }

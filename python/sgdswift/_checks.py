@@ -103,7 +103,7 @@ def sample_weights(value: Any, rows: int, dtype: np.dtype, name: str = "sample_w
     if (weights < 0).any():
         raise ValueError(f"{name}: expected weights ≥ 0, got {weights[weights < 0][0].item()!r}")
     if rows and not weights.any():
-        raise ValueError(f"{name}: expected at least one positive weight, got all {rows} equal to 0")
+        raise ValueError(f"{name}: expected at least one non-zero weight, got all {rows} equal to zero")
     return weights
 
 

@@ -24,6 +24,8 @@ public enum Loss: String, CaseIterable, Sendable {
     static func validate(hidden: Activation, output: Activation, loss: Loss, outputs: Int) throws {
         try require(hidden != .softmax,
                     "hidden: softmax is an output activation (it couples the units of a layer); use sigmoid, relu, tanh or identity")
+        try require(hidden != .exp,
+                    "hidden: exp is an output activation (the Poisson loss's rate); use sigmoid, relu, tanh or identity")
         try require(output != .softmax || outputs >= 2,
                     "output: softmax needs at least 2 outputs, the network has \(outputs) (softmax of one value is always 1); use sigmoid")
         try require(loss != .binaryCrossEntropy || output == .sigmoid,
