@@ -800,6 +800,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer perceptron regressor trained by the sgdswift core, with scikit-learn's API and the
     semantics of `sklearn.neural_network.MLPRegressor` for solver "sgd" or "adam".
 
+    The parameters are those of `MLPClassifier` (see there: solver, alpha's mapping onto the network's
+    l2, the stopping rule, sample_weight), and `loss`; early stopping scores R² (`r2_score`, averaged
+    over the outputs, weighted by the held-out sample_weight).
+
     Parameters
     ----------
     loss : {"squared_error", "poisson"}, default "squared_error"
@@ -809,10 +813,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         a = e^z (a log link) and half the Poisson deviance, ℓ = Σ_j e^(z_j) − y_j z_j + y_j log y_j − y_j
         per row (0 where a = y; computed from z), with δ = a − y; y must be ≥ 0. As scikit-learn ≥ 1.7
         (first positional parameter there too).
-
-    The other parameters are those of `MLPClassifier` (see there: solver, alpha's mapping onto the
-    network's l2, the stopping rule, sample_weight); early stopping scores R² (`r2_score`, averaged
-    over the outputs, weighted by the held-out sample_weight).
 
     Attributes
     ----------
