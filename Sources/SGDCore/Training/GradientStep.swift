@@ -1,7 +1,8 @@
 /// One optimizer step of `fit` over the whole parameter vector θ, from the mini-batch gradient ∇C:
 ///
 ///     ‖∂C/∂(W_l, b_l)‖²   per layer, for the history (before regularisation and clipping)
-///     ‖∇C + κW‖           the global norm, with Nielsen's L2 term κ = λ/n on the weights only
+///     ‖∇C + κW‖           the global norm, with Nielsen's L2 term κ = λ/n on the weights only (×m/Σw
+///                          for a mini-batch of weighted rows)
 ///     s                    c/‖∇C + κW‖ to clip a longer gradient to norm c, 1/‖∇C + κW‖ to normalise, else 1
 ///     θ′                   the optimizer's update with g = s·(∇C + κW) + λθ, checked to be finite
 ///
