@@ -90,6 +90,19 @@ extension sgd_targets {
     }
 }
 
+/// Optional per-row weights from C: a pointer to `count` scalars of the network's dtype, or NULL.
+struct RowWeights {
+    let data: UnsafeRawPointer?
+    let count: Int64
+
+    /// The weights, nil when absent (data NULL).
+    func buffer<Element: Scalar>(named name: String) throws -> UnsafeBufferPointer<Element>? {
+        guard let data else { return nil }
+        try require(count >= 0, "\(name): not a valid weight vector (\(count) values)")
+        return UnsafeBufferPointer(start: data.assumingMemoryBound(to: Element.self), count: Int(count))
+    }
+}
+
 /// Writes `text` into `out`, truncated to `capacity` bytes with its NUL.
 func writeText(_ text: String, into out: UnsafeMutablePointer<CChar>, capacity: Int64) {
     let bytes = Array(text.utf8.prefix(max(Int(capacity) - 1, 0)))

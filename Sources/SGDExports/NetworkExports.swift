@@ -15,17 +15,20 @@ private struct TypedNetwork<Element: Scalar> {
         try network.predict(x, into: output)
     }
 
-    func evaluate(_ x: sgd_matrix, _ y: sgd_targets) throws -> (loss: Double, correct: Int?) {
-        try network.evaluate(x.inputs(named: "X"), y.targets(named: "Y"))
+    func evaluate(_ x: sgd_matrix, _ y: sgd_targets, _ weights: RowWeights) throws -> (loss: Double, correct: Double?) {
+        try network.evaluate(x.inputs(named: "X"), y.targets(named: "Y"), weights: weights.buffer(named: "sample_weight"))
     }
 
-    func gradient(_ x: sgd_matrix, _ y: sgd_targets, out: UnsafeMutableRawPointer, count: Int64) throws -> Double {
+    func gradient(_ x: sgd_matrix, _ y: sgd_targets, _ weights: RowWeights, out: UnsafeMutableRawPointer,
+                  count: Int64) throws -> Double {
         try network.gradient(x.inputs(named: "X"), y.targets(named: "Y"),
-                             into: out.assumingMemoryBound(to: Element.self), count: Int(count))
+                             into: out.assumingMemoryBound(to: Element.self), count: Int(count),
+                             weights: weights.buffer(named: "sample_weight"))
     }
 
-    func fit(_ optimizer: Optimizer<Element>, _ x: sgd_matrix, _ y: sgd_targets, _ validationX: sgd_matrix,
-             _ validationY: sgd_targets, _ options: sgd_fit_options,
+    func fit(_ optimizer: Optimizer<Element>, _ x: sgd_matrix, _ y: sgd_targets, _ weights: RowWeights,
+             _ validationX: sgd_matrix, _ validationY: sgd_targets, _ validationWeights: RowWeights,
+             _ options: sgd_fit_options,
              history: UnsafeMutablePointer<sgd_epoch_record>, capacity: Int64,
              gradientNorms: UnsafeMutablePointer<Double>, normsCapacity: Int64,
              progress: sgd_progress_callback?, context: UnsafeMutableRawPointer?) throws -> FitResult {
@@ -42,7 +45,9 @@ private struct TypedNetwork<Element: Scalar> {
             normalizeGradient: options.normalize_gradient != 0, reportBatches: options.report_batches != 0,
             reportedLossClip: options.reported_loss_clip)
         return try network.fit(x.inputs(named: "X"), y.targets(named: "Y"), validation: validation,
-                               options: trainingOptions, optimizer: optimizer) { event in
+                               options: trainingOptions, optimizer: optimizer,
+                               weights: weights.buffer(named: "sample_weight"),
+                               validationWeights: validationWeights.buffer(named: "validation sample_weight")) { event in
             var report = sgd_event(kind: SGD_EVENT_TICK, epoch: 0, batch: 0, rows: 0, loss: .nan)
             switch event {
             case .tick(let epoch, let rows):
@@ -129,16 +134,18 @@ public func exportNetworkPredict(
 @_cdecl("sgd_network_evaluate")
 public func exportNetworkEvaluate(
     _ handle: UnsafeMutableRawPointer, _ x: sgd_matrix, _ y: sgd_targets,
-    _ lossOut: UnsafeMutablePointer<Double>, _ correctOut: UnsafeMutablePointer<Int64>,
+    _ weights: UnsafeRawPointer?, _ weightCount: Int64,
+    _ lossOut: UnsafeMutablePointer<Double>, _ correctOut: UnsafeMutablePointer<Double>,
     _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
 ) -> sgd_status {
     withNetwork(handle, message, capacity) { handle in
+        let rowWeights = RowWeights(data: weights, count: weightCount)
         let result = switch handle {
-        case .float(let network): try TypedNetwork(network: network).evaluate(x, y)
-        case .double(let network): try TypedNetwork(network: network).evaluate(x, y)
+        case .float(let network): try TypedNetwork(network: network).evaluate(x, y, rowWeights)
+        case .double(let network): try TypedNetwork(network: network).evaluate(x, y, rowWeights)
         }
         lossOut.pointee = result.loss
-        correctOut.pointee = result.correct.map(Int64.init) ?? -1
+        correctOut.pointee = result.correct ?? -1
         return SGD_OK
     }
 }
@@ -146,13 +153,17 @@ public func exportNetworkEvaluate(
 @_cdecl("sgd_network_gradient")
 public func exportNetworkGradient(
     _ handle: UnsafeMutableRawPointer, _ x: sgd_matrix, _ y: sgd_targets,
+    _ weights: UnsafeRawPointer?, _ weightCount: Int64,
     _ gradientOut: UnsafeMutableRawPointer, _ gradientCount: Int64, _ lossOut: UnsafeMutablePointer<Double>,
     _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
 ) -> sgd_status {
     withNetwork(handle, message, capacity) { handle in
+        let rowWeights = RowWeights(data: weights, count: weightCount)
         lossOut.pointee = switch handle {
-        case .float(let network): try TypedNetwork(network: network).gradient(x, y, out: gradientOut, count: gradientCount)
-        case .double(let network): try TypedNetwork(network: network).gradient(x, y, out: gradientOut, count: gradientCount)
+        case .float(let network):
+            try TypedNetwork(network: network).gradient(x, y, rowWeights, out: gradientOut, count: gradientCount)
+        case .double(let network):
+            try TypedNetwork(network: network).gradient(x, y, rowWeights, out: gradientOut, count: gradientCount)
         }
         return SGD_OK
     }
@@ -161,7 +172,9 @@ public func exportNetworkGradient(
 @_cdecl("sgd_network_fit")
 public func exportNetworkFit(
     _ handle: UnsafeMutableRawPointer, _ optimizerHandle: UnsafeMutableRawPointer, _ x: sgd_matrix, _ y: sgd_targets,
-    _ validationX: sgd_matrix, _ validationY: sgd_targets, _ options: sgd_fit_options,
+    _ weights: UnsafeRawPointer?, _ weightCount: Int64,
+    _ validationX: sgd_matrix, _ validationY: sgd_targets,
+    _ validationWeights: UnsafeRawPointer?, _ validationWeightCount: Int64, _ options: sgd_fit_options,
     _ history: UnsafeMutablePointer<sgd_epoch_record>, _ historyCapacity: Int64,
     _ gradientNorms: UnsafeMutablePointer<Double>, _ normsCapacity: Int64,
     _ progress: sgd_progress_callback?, _ context: UnsafeMutableRawPointer?,
@@ -170,15 +183,19 @@ public func exportNetworkFit(
 ) -> sgd_status {
     epochsDoneOut.pointee = 0
     return withNetwork(handle, message, capacity) { handle in
+        let rowWeights = RowWeights(data: weights, count: weightCount)
+        let validationRowWeights = RowWeights(data: validationWeights, count: validationWeightCount)
         let result = switch (handle, OptimizerHandle(optimizerHandle)) {
         case (.float(let network), .float(let optimizer)):
             try TypedNetwork(network: network).fit(
-                optimizer, x, y, validationX, validationY, options, history: history, capacity: historyCapacity,
-                gradientNorms: gradientNorms, normsCapacity: normsCapacity, progress: progress, context: context)
+                optimizer, x, y, rowWeights, validationX, validationY, validationRowWeights, options, history: history,
+                capacity: historyCapacity, gradientNorms: gradientNorms, normsCapacity: normsCapacity,
+                progress: progress, context: context)
         case (.double(let network), .double(let optimizer)):
             try TypedNetwork(network: network).fit(
-                optimizer, x, y, validationX, validationY, options, history: history, capacity: historyCapacity,
-                gradientNorms: gradientNorms, normsCapacity: normsCapacity, progress: progress, context: context)
+                optimizer, x, y, rowWeights, validationX, validationY, validationRowWeights, options, history: history,
+                capacity: historyCapacity, gradientNorms: gradientNorms, normsCapacity: normsCapacity,
+                progress: progress, context: context)
         case (_, let optimizer?):
             throw CoreError.invalidArgument("optimizer: its state is \(optimizer.dtypeName), the network's parameters are not")
         case (_, nil):

@@ -19,6 +19,8 @@ func activate<T: Scalar>(_ activation: Activation, _ z: UnsafePointer<T>, _ a: U
         for j in 0..<n { a[j] = T.exp(z[j] - largest); sum += a[j] }
         let inverse = 1 / sum
         for j in 0..<n { a[j] *= inverse }
+    case .exp:
+        for j in 0..<n { a[j] = T.exp(z[j]) }
     }
 }
 
@@ -38,6 +40,8 @@ func backpropagate<T: Scalar>(_ activation: Activation, _ d: UnsafeMutablePointe
         var dot: T = 0
         for j in 0..<n { dot += d[j] * a[j] }
         for j in 0..<n { d[j] = a[j] * (d[j] - dot) }
+    case .exp:
+        for j in 0..<n { d[j] *= a[j] }
     }
 }
 

@@ -48,6 +48,7 @@ final class KernelsTests: XCTestCase {
         case .softmax:
             let exps = z.map { exp($0 - z.max()!) }, total = exps.reduce(0, +)
             return exps.map { $0 / total }
+        case .exp: return z.map { exp($0) }
         }
     }
 
@@ -60,6 +61,7 @@ final class KernelsTests: XCTestCase {
         case .softmax:
             let dot = zip(delta, a).map(*).reduce(0, +)
             return zip(delta, a).map { $1 * ($0 - dot) }
+        case .exp: return zip(delta, a).map { $0 * $1 }
         }
     }
 

@@ -15,7 +15,7 @@ final class ModelTests: XCTestCase {
     func testActivationsEqualTheirFormulas() throws {
         let expected: [Activation: (Double) -> Double] = [
             .sigmoid: { 1 / (1 + exp(-$0)) }, .relu: { max($0, 0) }, .tanh: { tanh($0) },
-            .identity: { $0 },
+            .identity: { $0 }, .exp: { exp($0) },
         ]
         for (activation, formula) in expected {
             for (value, z) in zip(try activate(activation, zs), zs) {
@@ -77,12 +77,40 @@ final class ModelTests: XCTestCase {
         let softmax = try activate(.softmax, z)
         assertClose(try evaluate(.crossEntropy, output: .softmax, z: z, y: y).0,
                     -zip(y, softmax).map { $0 * log($1) }.reduce(0, +), relative: 1e-14)
+        // half the Poisson deviance y log(y/a) − y + a with a = e^z, and 0 log 0 = 0
+        let counts: [Double] = [0, 2, 5], rates = z.map { exp($0) }
+        assertClose(try evaluate(.poisson, output: .exp, z: z, y: counts).0,
+                    zip(counts, rates).map { ($0 > 0 ? $0 * log($0 / $1) : 0) - $0 + $1 }.reduce(0, +), relative: 1e-14)
+        XCTAssertEqual(try evaluate(.poisson, output: .exp, z: [log(3), 0], y: [3, 1]).0, 0, accuracy: 1e-15)
+    }
+
+    /// With row weights, Σwℓ and each row's δ scaled by its w (a weight of 0 leaves its row out).
+    func testRowWeightsScaleEachRowsLossAndGradient() throws {
+        let z: [Double] = [0.4, -1.3, 2.0, 0.1, 0.5, -0.6], y: [Double] = [0.2, 0.7, 0.1, 1, 0, 0.5]
+        let weights: [Double] = [2.5, 0]
+        for (loss, output) in [(Loss.quadratic, Activation.tanh), (.poisson, .exp), (.binaryCrossEntropy, .sigmoid)] {
+            let zMatrix = try matrix(2, 3, z), a = try matrix(2, 3, try activate(output, z)), t = try matrix(2, 3, y)
+            let plain = try matrix(2, 3, [Double](repeating: 0, count: 6))
+            let weighted = try matrix(2, 3, [Double](repeating: 0, count: 6))
+            loss.gradient(a: a, targets: .dense(t), scale: 0.5, into: plain)
+            let total = weights.withUnsafeBufferPointer { w in
+                loss.gradient(a: a, targets: .dense(t), scale: 0.5, into: weighted, weights: w.baseAddress)
+                return loss.total(z: zMatrix, a: a, targets: .dense(t), weights: w.baseAddress)
+            }
+            let firstRow = loss.total(z: zMatrix.rows(0..<1), a: a.rows(0..<1), targets: .dense(t.rows(0..<1)))
+            assertClose(total, 2.5 * firstRow, relative: 1e-15, "\(loss)")
+            for j in 0..<3 {
+                assertClose(weighted.base[j], 2.5 * plain.base[j], relative: 1e-15, "\(loss) at \(j)")
+                XCTAssertEqual(weighted.base[3 + j], 0, "\(loss) at \(3 + j)")
+            }
+        }
     }
 
     func testLossDerivativesMatchFiniteDifferences() throws {
         let z: [Double] = [0.4, -1.3, 2.0], y: [Double] = [0.2, 0.7, 0.1]
         let cases: [(Loss, Activation)] = [(.quadratic, .tanh), (.mse, .identity), (.mae, .sigmoid),
-                                            (.binaryCrossEntropy, .sigmoid), (.crossEntropy, .softmax)]
+                                            (.binaryCrossEntropy, .sigmoid), (.crossEntropy, .softmax),
+                                            (.poisson, .exp)]
         for (loss, output) in cases {
             let (_, delta) = try evaluate(loss, output: output, z: z, y: y)
             for j in z.indices {
@@ -169,5 +197,11 @@ final class ModelTests: XCTestCase {
         XCTAssertTrue(coreErrorMessage {
             _ = try Network<Double>(sizes: [2, 3, 3], hidden: .softmax, output: .softmax, loss: .crossEntropy)
         }.contains("softmax is an output activation"))
+        XCTAssertTrue(coreErrorMessage {
+            _ = try Network<Double>(sizes: [2, 1], hidden: .relu, output: .identity, loss: .poisson)
+        }.contains("poisson needs output='exp'"))
+        XCTAssertTrue(coreErrorMessage {
+            _ = try Network<Double>(sizes: [2, 3, 1], hidden: .exp, output: .exp, loss: .poisson)
+        }.contains("exp is an output activation"))
     }
 }

@@ -166,4 +166,44 @@ final class PassesTests: XCTestCase {
             }
         }
     }
+
+    /// Poisson targets below 0 and bad row weights (wrong count, negative, NaN, all 0) are refused.
+    func testPoissonTargetsAndRowWeightsOutsideTheirDomainAreErrors() throws {
+        let network = try Network<Double>(sizes: [2, 1], hidden: .relu, output: .exp, loss: .poisson)
+        let x = try matrix(2, 2, [1, 2, 3, 4]), counts = try matrix(2, 1, [2, -1])
+        XCTAssertTrue(coreErrorMessage { _ = try network.evaluate(.dense(x), .dense(counts)) }
+            .contains("poisson targets must be non-negative, got -1.0 at row 1"))
+        let y = try matrix(2, 1, [2, 1])
+        let cases: [([Double], String)] = [([1], "expected 2 weights (one per row), got 1"),
+                                           ([1, -2], "weights must be non-negative, got -2.0 at row 1"),
+                                           ([.nan, 1], "contains NaN at row 0"), ([0, 0], "the weights sum to 0")]
+        for (weights, message) in cases {
+            weights.withUnsafeBufferPointer { weights in
+                XCTAssertTrue(coreErrorMessage { _ = try network.evaluate(.dense(x), .dense(y), weights: weights) }
+                    .contains("sample_weight: \(message)"), message)
+            }
+        }
+    }
+
+    /// With row weights, the gradient over many chunks is the weighted mean of the per-row gradients.
+    func testWeightedGradientOverManyChunksIsTheWeightedMeanOfPerRowGradients() throws {
+        let rows = 300
+        let (network, x, labels) = try randomNetwork(rows: rows)
+        let count = network.parameters.count
+        let weights = (0..<rows).map { Double($0 % 7) / 3 }, total = weights.reduce(0, +)
+        let whole = try Buffer<Double>(count: count), single = try Buffer<Double>(count: count)
+        var mean = [Double](repeating: 0, count: count)
+        try labels.withUnsafeBufferPointer { labels in
+            try weights.withUnsafeBufferPointer { weights in
+                _ = try network.gradient(.dense(x), .labels(labels.baseAddress!, rows: rows), into: whole.base, count: count,
+                                         weights: weights)
+            }
+            for r in 0..<rows {
+                _ = try network.gradient(.dense(x.rows(r..<(r + 1))), .labels(labels.baseAddress! + r, rows: 1),
+                                         into: single.base, count: count)
+                for i in 0..<count { mean[i] += weights[r] * single.base[i] / total }
+            }
+        }
+        for i in 0..<count { assertClose(whole.base[i], mean[i], relative: 1e-12, absolute: 1e-15, "θ[\(i)]") }
+    }
 }

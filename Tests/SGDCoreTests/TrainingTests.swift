@@ -159,7 +159,7 @@ final class TrainingTests: XCTestCase {
             let exact = try problem(hidden: .identity, output: loss == .crossEntropy ? .softmax : .sigmoid, loss: loss,
                                    scale: 50)
             let a = try matrix(40, 2, [Double](repeating: 0, count: 80))
-            try clipped.network.predict(clipped.x, into: a)
+            try clipped.network.predict(.dense(clipped.x), into: a)
             guard case .dense(let y) = clipped.y else { return XCTFail("dense targets expected") }
             var wanted = 0.0
             for r in 0..<40 {
@@ -170,7 +170,7 @@ final class TrainingTests: XCTestCase {
             }
             var reported: [Double] = []
             for (p, c) in [(clipped, clip), (exact, 0)] {
-                _ = try p.network.fit(p.x, p.y, options: TrainingOptions(epochs: 1, batchSize: 40, reportedLossClip: c),
+                _ = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 1, batchSize: 40, reportedLossClip: c),
                                       optimizer: try sgd(0.1)) { event in
                     if case .epochEnd(_, let record) = event { reported.append(record.loss) }
                     return true

@@ -5,11 +5,12 @@ import pytest
 ACTIVATIONS = ("sigmoid", "relu", "tanh", "identity")
 
 # Every (hidden, output, loss) the product accepts: elementwise losses with any output activation,
-# binary cross-entropy with sigmoid, cross-entropy with softmax.
+# binary cross-entropy with sigmoid, cross-entropy with softmax, Poisson with exp.
 VALID_COMBINATIONS = (
     [(h, o, l) for h, o, l in itertools.product(ACTIVATIONS, ACTIVATIONS + ("softmax",), ("quadratic", "mse", "mae"))]
     + [(h, "sigmoid", "binary_cross_entropy") for h in ACTIVATIONS]
     + [(h, "softmax", "cross_entropy") for h in ACTIVATIONS]
+    + [(h, "exp", "poisson") for h in ACTIVATIONS]
 )
 
 

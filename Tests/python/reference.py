@@ -12,6 +12,9 @@ The losses, over a batch of n rows and k outputs (gradients are those of this ba
     mae                   C = 1/(n·k) Σ_rows Σ_j |y − a|
     binary_cross_entropy  C = −1/n Σ_rows Σ_j [y log a + (1 − y) log(1 − a)]   (sigmoid output)
     cross_entropy         C = −1/n Σ_rows Σ_j y log a                          (softmax output)
+    poisson               C = 1/n Σ_rows Σ_j [y log(y/a) − y + a]              (exp output, 0 log 0 = 0)
+
+With sample weights w, every 1/n Σ_rows becomes the weighted mean Σ_rows w·(…) / Σ w.
 """
 import numpy as np
 
@@ -33,6 +36,7 @@ ACTIVATIONS = {
     "tanh": np.tanh,
     "identity": lambda z: z,
     "softmax": _softmax,
+    "exp": np.exp,
 }
 
 
@@ -47,6 +51,8 @@ def _backpropagate_activation(name, z, a, upstream):
         return upstream * (1 - np.tanh(z) ** 2)
     if name == "identity":
         return upstream
+    if name == "exp":
+        return upstream * a
     jacobians = np.einsum("ij,jk->ijk", a, np.eye(a.shape[1])) - np.einsum("ij,ik->ijk", a, a)
     return np.einsum("ijk,ik->ij", jacobians, upstream)
 
@@ -75,37 +81,50 @@ def forward(weights, biases, X, hidden, output):
     return zs, activations
 
 
-def _loss_and_output_delta(z, a, Y, loss_name):
-    """The batch-mean loss and ∂C/∂z_L for the fused losses or ∂C/∂a_L otherwise (flag says which)."""
-    n, k = a.shape
+def _row_losses_and_derivatives(z, a, Y, loss_name):
+    """Each row's loss ℓ (n,) and ∂ℓ/∂z_L for the fused losses or ∂ℓ/∂a_L otherwise (flag says which)."""
+    k = a.shape[1]
     if loss_name == "quadratic":
-        return ((Y - a) ** 2).sum() / (2 * n), (a - Y) / n, False
+        return ((Y - a) ** 2).sum(axis=1) / 2, a - Y, False
     if loss_name == "mse":
-        return ((Y - a) ** 2).mean(), 2 * (a - Y) / (n * k), False
+        return ((Y - a) ** 2).mean(axis=1), 2 * (a - Y) / k, False
     if loss_name == "mae":
-        return np.abs(Y - a).mean(), np.sign(a - Y) / (n * k), False
+        return np.abs(Y - a).mean(axis=1), np.sign(a - Y) / k, False
     if loss_name == "binary_cross_entropy":
         # −[y log σ(z) + (1−y) log(1−σ(z))] with log σ(z) = −log(1 + e^(−z)) evaluated stably
         log_a = -np.logaddexp(0, -z)
         log_one_minus_a = -np.logaddexp(0, z)
-        return -(Y * log_a + (1 - Y) * log_one_minus_a).sum() / n, (_sigmoid(z) - Y) / n, True
+        return -(Y * log_a + (1 - Y) * log_one_minus_a).sum(axis=1), _sigmoid(z) - Y, True
     if loss_name == "cross_entropy":
         log_a = z - z.max(axis=1, keepdims=True)
         log_a = log_a - np.log(np.exp(log_a).sum(axis=1, keepdims=True))
         # ∂/∂z of −Σ y log softmax(z) is softmax(z)·Σy − y (targets need not sum to 1)
-        return -(Y * log_a).sum() / n, (_softmax(z) * Y.sum(axis=1, keepdims=True) - Y) / n, True
+        return -(Y * log_a).sum(axis=1), _softmax(z) * Y.sum(axis=1, keepdims=True) - Y, True
+    if loss_name == "poisson":
+        # y log(y/a) − y + a with log a = z; ∂/∂z = e^z − y
+        y_log_y = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1)), 0)
+        return (y_log_y - Y * z - Y + np.exp(z)).sum(axis=1), np.exp(z) - Y, True
     raise ValueError(loss_name)
 
 
-def loss(weights, biases, X, Y, hidden, output, loss_name):
-    zs, activations = forward(weights, biases, X, hidden, output)
-    return _loss_and_output_delta(zs[-1], activations[-1], _dense(Y, activations[-1].shape[1]), loss_name)[0]
+def _loss_and_output_delta(z, a, Y, loss_name, sample_weight=None):
+    """The batch's (weighted) mean loss and its ∂C/∂z_L or ∂C/∂a_L (flag says which)."""
+    w = np.ones(len(a)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    row_losses, derivatives, fused = _row_losses_and_derivatives(z, a, Y, loss_name)
+    return (w @ row_losses) / w.sum(), derivatives * (w / w.sum())[:, None], fused
 
 
-def gradient(weights, biases, X, Y, hidden, output, loss_name):
-    """(dW list, db list) of the batch-mean loss, by backpropagation."""
+def loss(weights, biases, X, Y, hidden, output, loss_name, sample_weight=None):
     zs, activations = forward(weights, biases, X, hidden, output)
-    _, delta, fused = _loss_and_output_delta(zs[-1], activations[-1], _dense(Y, activations[-1].shape[1]), loss_name)
+    return _loss_and_output_delta(zs[-1], activations[-1], _dense(Y, activations[-1].shape[1]), loss_name,
+                                  sample_weight)[0]
+
+
+def gradient(weights, biases, X, Y, hidden, output, loss_name, sample_weight=None):
+    """(dW list, db list) of the batch's (weighted) mean loss, by backpropagation."""
+    zs, activations = forward(weights, biases, X, hidden, output)
+    _, delta, fused = _loss_and_output_delta(zs[-1], activations[-1], _dense(Y, activations[-1].shape[1]), loss_name,
+                                             sample_weight)
     if not fused:
         delta = _backpropagate_activation(output, zs[-1], activations[-1], delta)
     dW, db = [None] * len(weights), [None] * len(weights)
@@ -118,7 +137,7 @@ def gradient(weights, biases, X, Y, hidden, output, loss_name):
     return dW, db
 
 
-def numerical_gradient(weights, biases, X, Y, hidden, output, loss_name, eps=1e-6):
+def numerical_gradient(weights, biases, X, Y, hidden, output, loss_name, eps=1e-6, sample_weight=None):
     """Central differences of `loss` for every parameter: (dW list, db list)."""
     weights = [np.array(W, dtype=np.float64) for W in weights]
     biases = [np.array(b, dtype=np.float64) for b in biases]
@@ -128,9 +147,9 @@ def numerical_gradient(weights, biases, X, Y, hidden, output, loss_name, eps=1e-
         for index in np.ndindex(parameter.shape):
             saved = parameter[index]
             parameter[index] = saved + eps
-            up = loss(weights, biases, X, Y, hidden, output, loss_name)
+            up = loss(weights, biases, X, Y, hidden, output, loss_name, sample_weight)
             parameter[index] = saved - eps
-            down = loss(weights, biases, X, Y, hidden, output, loss_name)
+            down = loss(weights, biases, X, Y, hidden, output, loss_name, sample_weight)
             parameter[index] = saved
             numeric[index] = (up - down) / (2 * eps)
         result.append(numeric)

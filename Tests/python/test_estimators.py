@@ -32,10 +32,19 @@ import sgdswift as sg  # noqa: E402
 # checks when pandas is not installed, check_array_api_input without SCIPY_ARRAY_API=1, and
 # check_classifiers_multilabel_output_format_decision_function because there is no decision_function.)
 EXPECTED_FAILED_CHECKS: dict = {"MLPClassifier": {}, "MLPRegressor": {}}
+# Mini-batch SGD over many small batches: weights scale each batch's rows, while repeating rows changes the
+# batches and the number of steps, so integer weights cannot train the model repeated rows train.
+# scikit-learn's own MLPClassifier/MLPRegressor fail this check with the same settings (its own test suite
+# runs it with lbfgs, or sgd and tol=1e-2); the default configurations here (adam) pass it.
+# The same holds for sparse X (checked: scikit-learn's estimators fail the sparse variant with these settings too).
+MINI_BATCH_WEIGHTS = {f"check_sample_weight_equivalence_on_{kind}_data":
+                      "mini-batch SGD: integer weights are not repeated rows (nor are they in scikit-learn's)"
+                      for kind in ("dense", "sparse")}
 
 
 def expected_failed_checks(estimator):
-    return EXPECTED_FAILED_CHECKS[type(estimator).__name__]
+    return dict(EXPECTED_FAILED_CHECKS[type(estimator).__name__],
+                **(MINI_BATCH_WEIGHTS if estimator.solver == "sgd" else {}))
 
 
 @pytest.fixture(autouse=True)

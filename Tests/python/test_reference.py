@@ -9,7 +9,9 @@ from conftest import VALID_COMBINATIONS
 
 def random_targets(rng, loss, rows, outputs):
     """Targets the loss is defined for: probabilities in (0, 1) for binary cross-entropy, distributions
-    over the outputs for cross-entropy, any reals otherwise."""
+    over the outputs for cross-entropy, counts (zeros included) for Poisson, any reals otherwise."""
+    if loss == "poisson":
+        return rng.poisson(1.5, (rows, outputs)).astype(np.float64)
     if loss == "binary_cross_entropy":
         return rng.uniform(0.05, 0.95, (rows, outputs))
     if loss == "cross_entropy":

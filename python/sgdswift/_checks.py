@@ -89,6 +89,25 @@ def numeric_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
+def sample_weights(value: Any, rows: int, dtype: np.dtype, name: str = "sample_weight") -> Optional[np.ndarray]:
+    """Per-row weights as a C-contiguous 1-D array of `dtype` (the network's), or None for None: `rows`
+    finite numbers ≥ 0, not all 0. (The core checks them again; these messages name the argument.)"""
+    if value is None:
+        return None
+    array = numeric_array(value, name)
+    if array.ndim != 1 or array.shape[0] != rows:
+        raise ValueError(f"{name}: expected shape ({rows},) (one weight per row), got {array.shape}")
+    weights = np.ascontiguousarray(array, dtype=dtype)
+    if not np.isfinite(weights).all():
+        raise ValueError(f"{name}: expected finite weights, got {array[~np.isfinite(weights)][0].item()!r}"
+                         + (f" (beyond {dtype}'s range)" if np.isfinite(array).all() else ""))
+    if (weights < 0).any():
+        raise ValueError(f"{name}: expected weights ≥ 0, got {weights[weights < 0][0].item()!r}")
+    if rows and not weights.any():
+        raise ValueError(f"{name}: expected at least one non-zero weight, got all {rows} equal to zero")
+    return weights
+
+
 def count(value: Any, name: str, minimum: int, *, or_none: bool = False) -> int:
     """An int (NumPy's too, not a bool) ≥ minimum, without upper bound: a patience, a step size, a number
     of samples. Any other value is a ValueError, as these arguments have always raised."""

@@ -229,6 +229,14 @@ static sgd_targets targets_of(const BufferRequest *request) {
 
 static int64_t value_count(const BufferRequest *request) { return request->view.len / request->view.itemsize; }
 
+/* An optional vector (None: absent) as the core's pointer and count: NULL and 0 when absent. */
+static const void *optional_data(const BufferRequest *request) {
+    return request->object == Py_None ? NULL : request->view.buf;
+}
+static int64_t optional_count(const BufferRequest *request) {
+    return request->object == Py_None ? 0 : value_count(request);
+}
+
 /* One call into the core, from begin_call to end_call. */
 typedef struct {
     CoreObject *objects[2]; /* those it occupies, then NULL */
@@ -358,30 +366,33 @@ static PyObject *Network_predict(NetworkObject *self, PyObject *args, PyObject *
 }
 
 static PyObject *Network_evaluate(NetworkObject *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"X", "Y", NULL};
-    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_INPUTS}, {.name = "Y", .kind = BUFFER_TARGETS}};
-    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 2};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:evaluate", keywords, &buffers[0].object, &buffers[1].object) ||
-        begin_call(&call, self->core.dtype) < 0)
+    static char *keywords[] = {"X", "Y", "sample_weight", NULL};
+    BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_INPUTS}, {.name = "Y", .kind = BUFFER_TARGETS},
+                               {.object = Py_None, .name = "sample_weight", .kind = BUFFER_VECTOR, .optional = 1}};
+    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 3};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:evaluate", keywords, &buffers[0].object, &buffers[1].object,
+                                     &buffers[2].object) || begin_call(&call, self->core.dtype) < 0)
         return NULL;
-    double loss = 0;
-    int64_t correct = -1;
-    sgd_status status = sgd_network_evaluate(self->core.handle, matrix_of(&buffers[0]), targets_of(&buffers[1]), &loss,
-                                             &correct, call.message, MESSAGE_CAPACITY);
+    double loss = 0, correct = -1;
+    sgd_status status = sgd_network_evaluate(self->core.handle, matrix_of(&buffers[0]), targets_of(&buffers[1]),
+                                             optional_data(&buffers[2]), optional_count(&buffers[2]), &loss, &correct,
+                                             call.message, MESSAGE_CAPACITY);
     if (end_call(&call, status) < 0) return NULL;
-    return correct < 0 ? Py_BuildValue("(dO)", loss, Py_None) : Py_BuildValue("(dL)", loss, (long long)correct);
+    return correct < 0 ? Py_BuildValue("(dO)", loss, Py_None) : Py_BuildValue("(dd)", loss, correct);
 }
 
 static PyObject *Network_gradient(NetworkObject *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"X", "Y", "out", NULL};
+    static char *keywords[] = {"X", "Y", "out", "sample_weight", NULL};
     BufferRequest buffers[] = {{.name = "X", .kind = BUFFER_INPUTS}, {.name = "Y", .kind = BUFFER_TARGETS},
-                               {.name = "out", .kind = BUFFER_VECTOR, .writable = 1}};
-    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 3};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:gradient", keywords, &buffers[0].object, &buffers[1].object,
-                                     &buffers[2].object) || begin_call(&call, self->core.dtype) < 0)
+                               {.name = "out", .kind = BUFFER_VECTOR, .writable = 1},
+                               {.object = Py_None, .name = "sample_weight", .kind = BUFFER_VECTOR, .optional = 1}};
+    CoreCall call = {.objects = {&self->core}, .reentrant = 1, .buffers = buffers, .buffer_count = 4};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO|O:gradient", keywords, &buffers[0].object, &buffers[1].object,
+                                     &buffers[2].object, &buffers[3].object) || begin_call(&call, self->core.dtype) < 0)
         return NULL;
     double loss = 0;
     sgd_status status = sgd_network_gradient(self->core.handle, matrix_of(&buffers[0]), targets_of(&buffers[1]),
+                                             optional_data(&buffers[3]), optional_count(&buffers[3]),
                                              buffers[2].view.buf, value_count(&buffers[2]), &loss, call.message,
                                              MESSAGE_CAPACITY);
     return end_call(&call, status) < 0 ? NULL : PyFloat_FromDouble(loss);
@@ -408,9 +419,9 @@ static int32_t fit_progress(void *context, const sgd_event *event) {
 static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"optimizer", "X", "Y", "validation_X", "validation_Y", "epochs", "batch_size",
                                "shuffle", "seed", "stream", "l2", "clip_norm", "normalize_gradient",
-                               "report_batches", "history", "gradient_norms", "callback", "reported_loss_clip",
-                               NULL};
-    enum { X, Y, VALIDATION_X, VALIDATION_Y, HISTORY, GRADIENT_NORMS, BUFFER_COUNT };
+                               "report_batches", "history", "gradient_norms", "callback", "sample_weight",
+                               "validation_sample_weight", "reported_loss_clip", NULL};
+    enum { X, Y, VALIDATION_X, VALIDATION_Y, HISTORY, GRADIENT_NORMS, WEIGHTS, VALIDATION_WEIGHTS, BUFFER_COUNT };
     BufferRequest buffers[BUFFER_COUNT] = {
         [X] = {.name = "X", .kind = BUFFER_INPUTS},
         [Y] = {.name = "Y", .kind = BUFFER_TARGETS},
@@ -418,6 +429,9 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
         [VALIDATION_Y] = {.name = "validation_Y", .kind = BUFFER_TARGETS, .optional = 1},
         [HISTORY] = {.name = "history", .kind = BUFFER_FLOAT64_OUTPUT},
         [GRADIENT_NORMS] = {.name = "gradient_norms", .kind = BUFFER_FLOAT64_OUTPUT},
+        [WEIGHTS] = {.object = Py_None, .name = "sample_weight", .kind = BUFFER_VECTOR, .optional = 1},
+        [VALIDATION_WEIGHTS] = {.object = Py_None, .name = "validation_sample_weight", .kind = BUFFER_VECTOR,
+                                .optional = 1},
     };
     CoreObject *optimizer;
     PyObject *callback;
@@ -425,11 +439,12 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     int shuffle, normalize_gradient, report_batches;
     unsigned long long seed, stream;
     double l2, clip_norm, reported_loss_clip = 0.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO|$d:fit", keywords, OptimizerType, &optimizer,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO|OO$d:fit", keywords, OptimizerType, &optimizer,
                                      &buffers[X].object, &buffers[Y].object, &buffers[VALIDATION_X].object,
                                      &buffers[VALIDATION_Y].object, &epochs, &batch_size, &shuffle, &seed, &stream,
                                      &l2, &clip_norm, &normalize_gradient, &report_batches, &buffers[HISTORY].object,
-                                     &buffers[GRADIENT_NORMS].object, &callback, &reported_loss_clip))
+                                     &buffers[GRADIENT_NORMS].object, &callback, &buffers[WEIGHTS].object,
+                                     &buffers[VALIDATION_WEIGHTS].object, &reported_loss_clip))
         return NULL;
     if ((buffers[VALIDATION_X].object == Py_None) != (buffers[VALIDATION_Y].object == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "validation_X, validation_Y: expected both or neither to be None");
@@ -449,7 +464,9 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     if (begin_call(&call, self->core.dtype) < 0) return NULL;
     sgd_status status = sgd_network_fit(
         self->core.handle, optimizer->handle, matrix_of(&buffers[X]), targets_of(&buffers[Y]),
-        matrix_of(&buffers[VALIDATION_X]), targets_of(&buffers[VALIDATION_Y]), options,
+        optional_data(&buffers[WEIGHTS]), optional_count(&buffers[WEIGHTS]), matrix_of(&buffers[VALIDATION_X]),
+        targets_of(&buffers[VALIDATION_Y]), optional_data(&buffers[VALIDATION_WEIGHTS]),
+        optional_count(&buffers[VALIDATION_WEIGHTS]), options,
         (sgd_epoch_record *)buffers[HISTORY].view.buf, value_count(&buffers[HISTORY]) / RECORD_FIELD_COUNT,
         (double *)buffers[GRADIENT_NORMS].view.buf, value_count(&buffers[GRADIENT_NORMS]), fit_progress, &call,
         &epochs_done, call.message, MESSAGE_CAPACITY);
@@ -475,13 +492,15 @@ static PyType_Spec network_spec = {
         {"predict", (PyCFunction)(void (*)(void))Network_predict, METH_VARARGS | METH_KEYWORDS,
          "predict($self, /, X, out)\n--\n\nOutput activations of X into out."},
         {"evaluate", (PyCFunction)(void (*)(void))Network_evaluate, METH_VARARGS | METH_KEYWORDS,
-         "evaluate($self, /, X, Y)\n--\n\n(mean loss, correctly classified rows or None)."},
+         "evaluate($self, /, X, Y, sample_weight=None)\n--\n\n"
+         "(mean loss, correctly classified rows (their weight) or None)."},
         {"gradient", (PyCFunction)(void (*)(void))Network_gradient, METH_VARARGS | METH_KEYWORDS,
-         "gradient($self, /, X, Y, out)\n--\n\nThe mean loss; its gradient, laid out as the parameters, into out."},
+         "gradient($self, /, X, Y, out, sample_weight=None)\n--\n\n"
+         "The mean loss; its gradient, laid out as the parameters, into out."},
         {"fit", (PyCFunction)(void (*)(void))Network_fit, METH_VARARGS | METH_KEYWORDS,
          "fit($self, /, optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, shuffle, seed, stream, l2,"
-         " clip_norm, normalize_gradient, report_batches, history, gradient_norms, callback, *,"
-         " reported_loss_clip=0.0)\n--\n\n"
+         " clip_norm, normalize_gradient, report_batches, history, gradient_norms, callback, sample_weight=None,"
+         " validation_sample_weight=None, *, reported_loss_clip=0.0)\n--\n\n"
          "Mini-batch training; callback(kind, epoch, index, loss) returns False to stop."
          " Returns (finished epochs, divergence message or None)."},
         {NULL, NULL, 0, NULL},

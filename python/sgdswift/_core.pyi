@@ -49,21 +49,25 @@ class Network:
 
     def predict(self, X: _Inputs, out: _Array) -> None:
         """Output activations of X (rows, inputs) into out (rows, outputs), both of the dtype."""
-    def evaluate(self, X: _Inputs, Y: _Array) -> tuple[float, Optional[int]]:
+    def evaluate(self, X: _Inputs, Y: _Array, sample_weight: Optional[_Array] = None) -> tuple[float, Optional[float]]:
         """(mean loss, correctly classified rows, or None when accuracy is not defined). Y: 1-D int64
-        class labels or (rows, outputs) of the dtype."""
-    def gradient(self, X: _Inputs, Y: _Array, out: _Array) -> float:
-        """The mean loss; its gradient, laid out as the parameters, into out (parameter_count values)."""
+        class labels or (rows, outputs) of the dtype. sample_weight: one weight >= 0 of the dtype per
+        row, not all 0: the loss is then the weighted mean and the count the weight of the correct rows."""
+    def gradient(self, X: _Inputs, Y: _Array, out: _Array, sample_weight: Optional[_Array] = None) -> float:
+        """The mean loss; its gradient, laid out as the parameters, into out (parameter_count values);
+        weighted by sample_weight as in evaluate."""
     def fit(self, optimizer: Optimizer, X: _Inputs, Y: _Array, validation_X: Optional[_Inputs],
             validation_Y: Optional[_Array], epochs: int, batch_size: int, shuffle: bool, seed: int, stream: int,
             l2: float, clip_norm: float, normalize_gradient: bool, report_batches: bool, history: _Array,
-            gradient_norms: _Array, callback: Optional[_ProgressCallback], *,
+            gradient_norms: _Array, callback: Optional[_ProgressCallback], sample_weight: Optional[_Array] = None,
+            validation_sample_weight: Optional[_Array] = None, *,
             reported_loss_clip: float = 0.0) -> tuple[int, Optional[str]]:
         """Mini-batch training with the GIL released; Ctrl-C raises KeyboardInterrupt. history: float64,
         len(RECORD_FIELDS) values per epoch; gradient_norms: float64, one value per layer and epoch;
-        validation_X and validation_Y both given or both None. reported_loss_clip c > 0: the history's
-        loss takes the cross-entropies from probabilities clipped to [c, 1 − c] (scikit-learn's).
-        Returns (finished epochs, the divergence message or None)."""
+        validation_X and validation_Y both given or both None. sample_weight, validation_sample_weight:
+        per-row weights of the dtype (None: all 1); a mini-batch of weight 0 is skipped. reported_loss_clip
+        c > 0: the history's loss takes the cross-entropies from probabilities clipped to [c, 1 − c]
+        (scikit-learn's). Returns (finished epochs, the divergence message or None)."""
 
 @final
 class Optimizer:

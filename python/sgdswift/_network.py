@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, flag, float_dtype, integer, is_sparse, numeric_array,
-                      one_of, pair, rate_schedule, real, sparse_rows)
+                      one_of, pair, rate_schedule, real, sample_weights, sparse_rows)
 from ._checks import name as check_name
 from ._files import PathLike, read_npz, write_npz
 from ._history import RECORD_FIELDS, History, epoch_logs
@@ -46,13 +46,19 @@ class Network:
 
     Layer l computes z = a_prev @ W + b and a = act(z), with W of shape (fan_in, fan_out) and b of
     shape (fan_out,). `hidden` is the activation of every hidden layer ("sigmoid", "relu", "tanh",
-    "identity"), `output` that of the last layer (those or "softmax"); `loss` is one of "quadratic"
-    (1/2n Σ‖y−a‖²), "mse", "mae", "binary_cross_entropy" (sigmoid output) or "cross_entropy" (softmax
-    output). `init` is "normal" (N(0,1) weights and biases, as Nielsen's network.py), "xavier", "he"
+    "identity"), `output` that of the last layer (those, "softmax" or "exp", a = e^z); `loss` is one of
+    "quadratic" (1/2n Σ‖y−a‖²), "mse", "mae", "binary_cross_entropy" (sigmoid output), "cross_entropy"
+    (softmax output) or "poisson" (exp output, targets y ≥ 0: half the Poisson deviance
+    Σ_j e^(z_j) − y_j z_j + y_j log y_j − y_j per row, gradient e^z − y). `init` is "normal" (N(0,1) weights and biases, as Nielsen's network.py), "xavier", "he"
     or "auto" (he for ReLU, xavier otherwise). `seed` makes initialisation and shuffling reproducible;
     None draws one (kept in `net.seed`).
 
     `weights` and `biases` are NumPy views of the core's parameters: writing into them changes the model.
+
+    `fit`, `step`, `loss`, `evaluate` and `gradient` take `sample_weight`: one weight wᵢ ≥ 0 per row
+    (converted to the network's dtype; not all 0). The cost of a set of rows is then the weighted mean
+    Σ wᵢℓᵢ / Σ wᵢ (None: every wᵢ = 1, exactly the unweighted results), so integer weights act as
+    repeated rows.
     """
 
     def __init__(self, sizes: Sequence[int], hidden: str = "sigmoid", output: str = "sigmoid",
@@ -128,12 +134,12 @@ class Network:
 
     @property
     def output(self) -> str:
-        """The output layer's activation: a hidden one or "softmax"."""
+        """The output layer's activation: a hidden one, "softmax" or "exp"."""
         return self._names["output"]
 
     @property
     def loss_name(self) -> str:
-        """The cost: "quadratic", "mse", "mae", "binary_cross_entropy" or "cross_entropy"."""
+        """The cost: "quadratic", "mse", "mae", "binary_cross_entropy", "cross_entropy" or "poisson"."""
         return self._names["loss"]
 
     @property
@@ -204,30 +210,36 @@ class Network:
         self._core.predict(X=_core_inputs(X), out=out)
         return out
 
-    def loss(self, X: Any, Y: Any) -> float:
+    def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
         """Mean loss C over the rows of X (n, inputs) against Y: int class labels (n,) in 0..outputs-1, or
-        real targets (n, outputs) (for one output also (n,)). Returns a Python float."""
+        real targets (n, outputs) (for one output also (n,)); with `sample_weight` (n,), the weighted
+        mean Σ wᵢℓᵢ / Σ wᵢ. Returns a Python float."""
         X, Y = self._data(X, Y)
-        return self._core.evaluate(X=_core_inputs(X), Y=Y)[0]
+        return self._core.evaluate(X=_core_inputs(X), Y=Y,
+                                   sample_weight=sample_weights(sample_weight, X.shape[0], self._dtype))[0]
 
-    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
+    def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
         """{"loss": mean loss, "accuracy": fraction classified right} over the rows of X (n, inputs)
         against y, labels (n,) or targets (n, outputs) as in `loss` (accuracy only for classifiers:
-        argmax of several outputs, or one sigmoid output ≥ 0.5, against the label or target's class)."""
+        argmax of several outputs, or one sigmoid output ≥ 0.5, against the label or target's class).
+        With `sample_weight` (n,): the weighted mean loss and the weight of the rows classified right
+        over the total weight."""
         X, y = self._data(X, y)
-        loss, correct = self._core.evaluate(X=_core_inputs(X), Y=y)
+        weights = sample_weights(sample_weight, X.shape[0], self._dtype)
+        loss, correct = self._core.evaluate(X=_core_inputs(X), Y=y, sample_weight=weights)
         result = {"loss": loss}
         if correct is not None:
-            result["accuracy"] = correct / X.shape[0]
+            result["accuracy"] = correct / (X.shape[0] if weights is None else float(weights.sum(dtype=np.float64)))
         return result
 
-    def gradient(self, X: Any, Y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """(dW, db): the gradient of the mean loss over the rows of X (n, inputs) against Y (as in
-        `loss`), by backpropagation: lists of new arrays shaped like `weights` ((fan_in, fan_out)) and
-        `biases` ((fan_out,)), of the network's dtype."""
+    def gradient(self, X: Any, Y: Any, sample_weight: Any = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(dW, db): the gradient of the mean loss (with `sample_weight` (n,), the weighted mean, as in
+        `loss`) over the rows of X (n, inputs) against Y (as in `loss`), by backpropagation: lists of new
+        arrays shaped like `weights` ((fan_in, fan_out)) and `biases` ((fan_out,)), of the network's dtype."""
         X, Y = self._data(X, Y)
         flat = np.empty_like(self._parameters)
-        self._core.gradient(X=_core_inputs(X), Y=Y, out=flat)
+        self._core.gradient(X=_core_inputs(X), Y=Y, out=flat,
+                            sample_weight=sample_weights(sample_weight, X.shape[0], self._dtype))
         return self._split(flat)
 
     # ---- training --------------------------------------------------------------------------------
@@ -245,15 +257,17 @@ class Network:
             return SGD(lr=lr)
         return self.optimizer if self.optimizer is not None else SGD()
 
-    def _hold_out(self, X: _Inputs, Y: np.ndarray, validation_data: Optional[tuple[Any, Any]],
+    def _hold_out(self, X: _Inputs, Y: np.ndarray, validation_data: Optional[tuple[Any, ...]],
                   validation_split: float) -> tuple[_Inputs, np.ndarray, Optional[_Inputs], Optional[np.ndarray]]:
         """(X, Y, validation X, validation Y) from fit's validation arguments."""
         split = real(validation_split, "validation_split", 0, 1)
         if validation_data is not None:
             if split:
                 raise ValueError("validation_split: give validation_data or validation_split, not both")
-            return (X, Y, *self._data(*pair(validation_data, "validation_data", "(X, y)"), name="validation_data X",
-                                      target_name="validation_data y"))
+            weighted = isinstance(validation_data, (tuple, list)) and len(validation_data) == 3
+            data = pair(validation_data[:2] if weighted else validation_data, "validation_data",
+                        "(X, y) or a triple (X, y, sample_weight)")
+            return (X, Y, *self._data(*data, name="validation_data X", target_name="validation_data y"))
         if not split:
             return X, Y, None, None
         held_out = int(round(X.shape[0] * split))
@@ -264,15 +278,27 @@ class Network:
             return X.rows(0, kept), Y[:kept], X.rows(kept, X.shape[0]), Y[kept:]
         return X[:kept], Y[:kept], X[kept:], Y[kept:]  # row slices of C-ordered arrays: views
 
+    def _held_out_weights(self, weights: Optional[np.ndarray], training_rows: int,
+                          validation_data: Optional[tuple[Any, ...]],
+                          validation_rows: int) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """(training weights, validation weights): validation_split splits sample_weight as it splits the
+        rows; a triple (X, y, sample_weight) as validation_data weights the validation rows."""
+        if validation_data is not None:
+            given = validation_data[2] if len(validation_data) == 3 else None
+            return weights, sample_weights(given, validation_rows, self._dtype, "validation_data sample_weight")
+        if weights is None or not validation_rows:
+            return weights, None
+        return weights[:training_rows], weights[training_rows:]
+
     def fit(self, X: Any, Y: Any, epochs: int = 30, batch_size: Optional[int] = 10, lr: Optional[float] = None,
             optimizer: Optional[Optimizer] = None, schedule: Optional[ScheduleLike] = None,
-            shuffle: bool = True, validation_data: Optional[tuple[Any, Any]] = None, validation_split: float = 0.0,
+            shuffle: bool = True, validation_data: Optional[tuple[Any, ...]] = None, validation_split: float = 0.0,
             l2: float = 0.0, clip_norm: Optional[float] = None, normalize_gradient: bool = False,
-            callbacks: Callbacks = None, verbose: Union[bool, int] = 1) -> History:
+            callbacks: Callbacks = None, verbose: Union[bool, int] = 1, sample_weight: Any = None) -> History:
         """Trains by mini-batch gradient descent: each epoch visits the rows in a new seeded random order
         (if `shuffle`) in batches of `batch_size` (1: stochastic GD; None: the whole set, batch GD; a
         last partial batch is used), and per batch of m rows takes one optimizer step with the gradient
-        g = (1/m) Σ_x ∇θ C_x.
+        g = (1/m) Σ_x ∇θ C_x (with `sample_weight`, g = Σ_x w_x ∇θ C_x / Σ_x w_x).
 
         The loop runs in the Swift core with the GIL released. Ctrl-C raises KeyboardInterrupt at the
         current mini-batch; the model keeps every finished step and `net.history` the finished epochs.
@@ -299,13 +325,15 @@ class Network:
             An `sg.schedules` schedule (relative to the optimizer's rate) or a callable
             epoch -> lr, applied at the start of each epoch.
         validation_data
-            (X, y), scored after every epoch.
+            (X, y), or (X, y, sample_weight) for a weighted validation loss and accuracy, scored after
+            every epoch.
         validation_split
-            The last fraction f of the rows (before shuffling), held out and scored after every
-            epoch; give this or validation_data, not both.
+            The last fraction f of the rows (before shuffling), held out (with their sample_weight)
+            and scored after every epoch; give this or validation_data, not both.
         l2
             Nielsen's λ: the cost gains λ/(2n) Σ w² over the weights (n training rows), distinct from
-            an optimizer's weight_decay.
+            an optimizer's weight_decay. With `sample_weight`, each mini-batch's term is scaled by its
+            rows over its weight, m/Σw (as scikit-learn divides its penalty by the batch's weight).
         clip_norm
             Rescale g to this global norm when it is longer.
         normalize_gradient
@@ -314,6 +342,12 @@ class Network:
             Callables f(epoch, logs) and `sg.Callback`-like objects (e.g. `sg.EarlyStopping`).
         verbose
             0 silent, 1 a live progress bar per epoch, 2 one line per epoch.
+        sample_weight
+            One weight ≥ 0 per row of X (n,), not all 0, shuffled with its row: each mini-batch
+            descends the weighted mean Σ wᵢℓᵢ / Σ wᵢ of its rows; a mini-batch whose weights are all 0
+            is skipped (no step). The history's loss is the batches' weighted means averaged over the
+            rows as trained (scikit-learn's loss_), its accuracy the weight of the rows classified
+            right over the total weight.
 
         Returns
         -------
@@ -321,6 +355,7 @@ class Network:
             The History, also kept in `net.history`.
         """
         X, Y = self._data(X, Y)
+        weights = sample_weights(sample_weight, X.shape[0], self._dtype)
         epochs = integer(epochs, "epochs", 0, MAX_EPOCHS)
         optimizer = self._choose_optimizer(lr, optimizer)
         shuffle = flag(shuffle, "shuffle")
@@ -329,6 +364,8 @@ class Network:
         normalize_gradient = flag(normalize_gradient, "normalize_gradient")
         verbose = one_of(int(verbose) if isinstance(verbose, bool) else verbose, "verbose", (0, 1, 2))
         X, Y, validation_X, validation_Y = self._hold_out(X, Y, validation_data, validation_split)
+        weights, validation_weights = self._held_out_weights(
+            weights, X.shape[0], validation_data, 0 if validation_X is None else validation_X.shape[0])
         rows = X.shape[0]
         batch_size = rows if batch_size is None else integer(batch_size, "batch_size", 1)
         schedule = rate_schedule(schedule, "schedule", validation_X is not None)
@@ -366,8 +403,8 @@ class Network:
                 validation_Y=validation_Y,
                 epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=self._seed, stream=stream, l2=l2,
                 clip_norm=clip_norm, normalize_gradient=normalize_gradient, report_batches=events.reports_batches,
-                history=records, gradient_norms=gradient_norms, callback=on_event,
-                reported_loss_clip=self._reported_loss_clip)
+                history=records, gradient_norms=gradient_norms, callback=on_event, sample_weight=weights,
+                validation_sample_weight=validation_weights, reported_loss_clip=self._reported_loss_clip)
         finally:
             self.history = History(records, gradient_norms)
             if schedule is not None:
@@ -379,12 +416,13 @@ class Network:
             raise DivergenceError(divergence)
         return self.history
 
-    def step(self, X: Any, Y: Any, optimizer: Optional[Optimizer] = None) -> float:
+    def step(self, X: Any, Y: Any, optimizer: Optional[Optimizer] = None, sample_weight: Any = None) -> float:
         """One optimizer step on the mini-batch (X, Y) — X (m, inputs), Y labels (m,) or targets
         (m, outputs) as in `fit` — for custom training loops: θ moves by the gradient of the mean loss
-        over these rows. Returns that loss (before the step) as a float. `optimizer` defaults to the
-        network's last one."""
+        over these rows (with `sample_weight` (m,), of the weighted mean, as in `loss`). Returns that
+        loss (before the step) as a float. `optimizer` defaults to the network's last one."""
         X, Y = self._data(X, Y)
+        weights = sample_weights(sample_weight, X.shape[0], self._dtype)
         optimizer = self._choose_optimizer(None, optimizer)
         core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
         record = np.full((1, len(RECORD_FIELDS)), np.nan)
@@ -393,7 +431,8 @@ class Network:
             optimizer=core_optimizer, X=_core_inputs(X), Y=Y, validation_X=None, validation_Y=None, epochs=1,
             batch_size=X.shape[0],
             shuffle=False, seed=self._seed, stream=0, l2=0.0, clip_norm=0.0, normalize_gradient=False,
-            report_batches=False, history=record, gradient_norms=np.empty((1, len(self._sizes) - 1)), callback=None)
+            report_batches=False, history=record, gradient_norms=np.empty((1, len(self._sizes) - 1)), callback=None,
+            sample_weight=weights)
         if divergence is not None:
             raise DivergenceError(divergence)
         return float(record[0, RECORD_FIELDS.index("loss")])

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, TypeVar, Union
 import numpy as np
 
 from ._checks import (MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value,
-                      is_sparse)
+                      is_sparse, sample_weights)
 from ._network import DivergenceError, Network, load
 from .callbacks import Plateau
 from .optim import SGD, Optimizer, _ScikitLearnAdam
@@ -169,7 +169,7 @@ class _EpochMonitor:
     epoch (an sgdswift callback): loss_curve_, validation scores, best weights, the no-improvement count
     and the stop/adapt decision. Returning False stops training."""
 
-    def __init__(self, estimator: "_BaseMLP", rows: int, batches: int, validation: Optional[tuple],
+    def __init__(self, estimator: "_BaseMLP", rows: int, batches: float, validation: Optional[tuple],
                  incremental: bool):
         self.estimator = estimator
         self.rows, self.batches = rows, batches
@@ -190,9 +190,10 @@ class _EpochMonitor:
     def on_epoch_end(self, epoch: int, logs: dict) -> Optional[bool]:
         est = self.estimator
         network = est.network_
-        # scikit-learn's loss_: the batch losses (each with its L2 term 0.5·alpha·‖W‖²/m) averaged over the
-        # rows. The data part is exact (the core's row-weighted mean); the L2 part takes the mean of Σ‖W‖² at
-        # the epoch's start and end for that of every batch (exact to second order in the epoch's change).
+        # scikit-learn's loss_: the batch losses (each with its L2 term 0.5·alpha·‖W‖²/m, or /Σw with sample
+        # weights) averaged over the rows. The data part is exact (the core's row-weighted mean); the L2 part
+        # takes the mean of Σ‖W‖² at the epoch's start and end for that of every batch (exact to second order
+        # in the epoch's change); `batches` is Σ_batches m/Σw (the batch count without weights).
         start, self.penalty = self.penalty, _squared_weights(network)
         loss = logs["loss"] / est._loss_scale + 0.25 * est.alpha * self.batches * (start + self.penalty) / self.rows
         est.n_iter_ += 1
@@ -298,7 +299,8 @@ class _BaseMLP(BaseEstimator):
         def _stratify_by(self, Y: np.ndarray) -> Optional[np.ndarray]: ...
         def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
                             classes: Optional[np.ndarray] = None) -> tuple: ...
-        def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray) -> float: ...
+        def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray,
+                              sample_weight: Optional[np.ndarray] = None) -> float: ...
 
     def __init__(self, hidden_layer_sizes: Union[int, Sequence[int]] = (100,), activation: str = "relu", *,
                  solver: str = "adam", alpha: float = 0.0001, batch_size: Union[int, str] = "auto",
@@ -474,20 +476,21 @@ class _BaseMLP(BaseEstimator):
                              f"({count * 8 / 2**30:.1f} GiB to draw them), more memory than is available") from None
         return parameters
 
-    def _fit(self: _MLP, X: ArrayLike, y: ArrayLike, incremental: bool, classes: Optional[np.ndarray] = None) -> _MLP:
+    def _fit(self: _MLP, X: ArrayLike, y: ArrayLike, incremental: bool, classes: Optional[np.ndarray] = None,
+             sample_weight: Optional[ArrayLike] = None) -> _MLP:
         """Runs a fit or partial_fit; when it raises (bad input, sgdswift.DivergenceError, ...), the estimator's
         attributes are put back as they were (a warm-started network keeps the weights the error left)."""
         _require_targets(y)
         saved = {key: list(value) if isinstance(value, list) else value for key, value in self.__dict__.items()}
         try:
-            return self._fit_unguarded(X, y, incremental, classes)
+            return self._fit_unguarded(X, y, incremental, classes, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
 
     def _fit_unguarded(self: _MLP, X: ArrayLike, y: ArrayLike, incremental: bool,
-                       classes: Optional[np.ndarray]) -> _MLP:
+                       classes: Optional[np.ndarray], sample_weight: Optional[ArrayLike] = None) -> _MLP:
         self._check_params()
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
@@ -504,19 +507,28 @@ class _BaseMLP(BaseEstimator):
             if network.sizes[1:-1] != hidden:
                 raise ValueError(f"hidden_layer_sizes: the fitted network has hidden layers {network.sizes[1:-1]}, "
                                  f"got {hidden}; fit with warm_start=False to start a new network")
+            if network.loss_name != self._network_loss:
+                raise ValueError(f"loss: the fitted network was trained with the core's {network.loss_name!r} loss, "
+                                 f"this estimator's is {self._network_loss!r}; fit with warm_start=False to start a "
+                                 f"new network")
         X = _contiguous(X, dtype=X.dtype if first_pass else self.network_.dtype)
         Y = np.ascontiguousarray(Y, dtype=np.int64 if Y.dtype.kind in "iu" else X.dtype)
+        row_weights = sample_weights(sample_weight, X.shape[0], X.dtype)
 
         validation = None
         if self.early_stopping:
             stratify = self._stratify_by(Y)
-            X, X_val, Y, Y_val = train_test_split(X, Y, random_state=random_state,
-                                                  test_size=self.validation_fraction, stratify=stratify)
+            # scikit-learn splits the weights with the rows, which leaves the split itself unchanged
+            split = train_test_split(X, Y, *([] if row_weights is None else [row_weights]),
+                                     random_state=random_state,
+                                     test_size=self.validation_fraction, stratify=stratify)
+            X, X_val, Y, Y_val = split[:4]
+            row_weights, weights_val = (None, None) if row_weights is None else (split[4], split[5])
             if X_val.shape[0] < 2:
                 raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your "
                                  "dataset.")
             X, Y = _contiguous(X, X.dtype), np.ascontiguousarray(Y)
-            validation = (_contiguous(X_val, X_val.dtype), Y_val)
+            validation = (_contiguous(X_val, X_val.dtype), Y_val, weights_val)
 
         if first_pass:
             network = Network(sizes, hidden=_ACTIVATIONS[self.activation], output=self._output_activation,
@@ -560,7 +572,12 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn(f"batch_size: got {self.batch_size}, larger than the {rows} training rows; using "
                               f"{rows}", UserWarning)
             batch_size = int(np.clip(self.batch_size, 1, rows))
-        batches = -(-rows // batch_size)
+        batches: float = -(-rows // batch_size)
+        if row_weights is not None:  # Σ m/Σw over the (unshuffled) batches of non-zero weight: see _EpochMonitor
+            starts = np.arange(0, rows, batch_size)
+            batch_weights = np.add.reduceat(row_weights.astype(np.float64), starts)
+            batch_rows = np.diff(np.append(starts, rows))
+            batches = float(np.sum(batch_rows[batch_weights > 0] / batch_weights[batch_weights > 0]))
         epochs = 1 if incremental else int(self.max_iter)
         monitor = _EpochMonitor(self, rows, batches, validation, incremental)
         schedule = None
@@ -575,7 +592,8 @@ class _BaseMLP(BaseEstimator):
             while True:  # one Network.fit, paused where the momentum buffer is rescaled (_EpochMonitor._change_rate)
                 try:
                     network.fit(X, Y, epochs=epochs - self.n_iter_, batch_size=batch_size, optimizer=optimizer,
-                                schedule=schedule, shuffle=bool(self.shuffle), l2=l2, callbacks=[monitor], verbose=0)
+                                schedule=schedule, shuffle=bool(self.shuffle), l2=l2, callbacks=[monitor], verbose=0,
+                                sample_weight=row_weights)
                 except DivergenceError as error:
                     if not self.early_stopping:
                         raise DivergenceError(f"{_NON_FINITE_WEIGHTS} ({error})") from None
@@ -719,7 +737,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     predict_proba two columns (1 − p, p).
     """
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPClassifier":
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> "MLPClassifier":
         """Trains for up to max_iter epochs (a new network unless warm_start).
 
         Parameters
@@ -728,19 +746,27 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             Numbers (float32 kept, anything else as float64).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Labels, or 0/1 indicators.
+        sample_weight : array-like of shape (n_samples,), default None
+            Weights wᵢ ≥ 0 (not all 0), in X's dtype: each mini-batch's loss is the weighted mean
+            Σ wᵢℓᵢ / Σ wᵢ and its L2 term 0.5·alpha·Σ‖W‖²/Σ wᵢ, as scikit-learn ≥ 1.7 (a batch whose
+            weights are all 0 is skipped); with early_stopping the weights are split with the rows
+            and the validation accuracy is weighted. None: every weight 1.
 
         Returns
         -------
         MLPClassifier
             self.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: Optional[ArrayLike] = None) -> "MLPClassifier":
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None,
+                    classes: Optional[ArrayLike] = None) -> "MLPClassifier":
         """One epoch over (X, y), continuing the fitted network and its optimizer.
 
         Parameters
         ----------
+        sample_weight : array-like of shape (n_samples,), default None
+            As in `fit`.
         classes : array-like of shape (n_classes,)
             Required on the first call: every label that any call will see (y may hold a subset).
             Not needed for multilabel indicator targets.
@@ -760,7 +786,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if fitted and not np.array_equal(self.classes_, classes):
                 raise ValueError(f"classes: expected the same classes as on the last call to partial_fit, "
                                  f"{self.classes_.tolist()}, got {classes.tolist()}")
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
                         classes: Optional[np.ndarray] = None) -> tuple:
@@ -843,16 +869,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return (outputs > 0.5).astype(np.int64)
         return self.classes_[np.argmax(outputs, axis=1)]
 
-    def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray) -> float:
-        """Accuracy on the held-out rows (subset accuracy for multilabel), NaN for non-finite outputs."""
+    def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray,
+                          sample_weight: Optional[np.ndarray] = None) -> float:
+        """Accuracy on the held-out rows (subset accuracy for multilabel; weighted by sample_weight),
+        NaN for non-finite outputs."""
         outputs = self.network_.predict(X_val)
         if not np.isfinite(outputs).all():
             return float("nan")
         if self._target_type == "binary":
-            return float(np.mean(self._binary_indices(outputs) == Y_val[:, 0]))
-        if self._target_type == "multilabel-indicator":
-            return float(np.mean(np.all((outputs > 0.5) == (Y_val > 0.5), axis=1)))
-        return float(np.mean(np.argmax(outputs, axis=1) == Y_val))
+            correct = self._binary_indices(outputs) == Y_val[:, 0]
+        elif self._target_type == "multilabel-indicator":
+            correct = np.all((outputs > 0.5) == (Y_val > 0.5), axis=1)
+        else:
+            correct = np.argmax(outputs, axis=1) == Y_val
+        return float(np.average(correct, weights=sample_weight))
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float:
         """Mean accuracy of predict(X) against the true labels y (scikit-learn's ClassifierMixin.score)."""
@@ -887,12 +917,21 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer perceptron regressor trained by the sgdswift core, with scikit-learn's API and the
-    semantics of `sklearn.neural_network.MLPRegressor` (loss "squared_error") for solver "sgd" or "adam".
+    semantics of `sklearn.neural_network.MLPRegressor` for solver "sgd" or "adam".
 
-    Identity output units, one per target, and the quadratic cost C = 1/(2n) Σ‖y − a‖² (scikit-learn's
-    gradient; its reported loss_ divides by the number of outputs as well, and so does this loss_curve_).
     The parameters are those of `MLPClassifier` (see there: solver, alpha's mapping onto the network's
-    l2, the stopping rule); early stopping scores R² (`r2_score`, averaged over the outputs).
+    l2, the stopping rule, sample_weight), and `loss`; early stopping scores R² (`r2_score`, averaged
+    over the outputs, weighted by the held-out sample_weight).
+
+    Parameters
+    ----------
+    loss : {"squared_error", "poisson"}, default "squared_error"
+        "squared_error": identity output units, one per target, and the quadratic cost
+        C = 1/(2n) Σ‖y − a‖² (scikit-learn's gradient; its reported loss_ divides by the number of
+        outputs as well, and so does this loss_curve_). "poisson": exponential output units
+        a = e^z (a log link) and half the Poisson deviance, ℓ = Σ_j e^(z_j) − y_j z_j + y_j log y_j − y_j
+        per row (0 where a = y; computed from z), with δ = a − y; y must be ≥ 0. As scikit-learn ≥ 1.7
+        (first positional parameter there too).
 
     Attributes
     ----------
@@ -904,19 +943,37 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     intercepts_ : list of ndarray, shape (fan_out,)
         Views of the network's parameters: writing into them changes predictions; assignable.
     loss_, loss_curve_, best_loss_, validation_scores_, best_validation_score_, n_iter_, t_,
-    n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_ ("identity")
+    n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_ ("identity" or "exp")
         As in `MLPClassifier` and scikit-learn.
     """
 
+    _parameter_constraints: dict[str, list] = {**_BaseMLP._parameter_constraints,
+                                                "loss": [Options("squared_error", "poisson")]}
     _n_network_outputs = property(lambda self: self._n_targets)
     _n_outputs_value = property(lambda self: self._n_targets)
-    _output_activation = "identity"
-    _network_loss = "quadratic"
+    _output_activation = property(lambda self: "exp" if self.loss == "poisson" else "identity")
+    _network_loss = property(lambda self: "poisson" if self.loss == "poisson" else "quadratic")
+
+    def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Union[int, Sequence[int]] = (100,),
+                 activation: str = "relu", *, solver: str = "adam", alpha: float = 0.0001,
+                 batch_size: Union[int, str] = "auto", learning_rate: str = "constant",
+                 learning_rate_init: float = 0.001, power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: Any = None, tol: float = 1e-4, verbose: Union[bool, int] = False,
+                 warm_start: bool = False, momentum: float = 0.9, nesterovs_momentum: bool = True,
+                 early_stopping: bool = False, validation_fraction: float = 0.1, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10):
+        super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+                         learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
+                         max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+                         warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+                         early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
+                         beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change)
+        self.loss = loss
 
     def _stratify_by(self, Y: np.ndarray) -> None:
         return None
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> "MLPRegressor":
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> "MLPRegressor":
         """Trains for up to max_iter epochs (a new network unless warm_start).
 
         Parameters
@@ -924,18 +981,21 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Numbers (float32 kept, anything else as float64).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Numbers.
+            Numbers (≥ 0 for loss="poisson").
+        sample_weight : array-like of shape (n_samples,), default None
+            As in `MLPClassifier.fit`.
 
         Returns
         -------
         MLPRegressor
             self.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> "MLPRegressor":
-        """One epoch over (X, y), continuing the fitted network and its optimizer. Returns self."""
-        return self._fit(X, y, incremental=True)
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> "MLPRegressor":
+        """One epoch over (X, y), weighted by sample_weight as in `fit`, continuing the fitted network and
+        its optimizer. Returns self."""
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def _validate_input(self, X: ArrayLike, y: ArrayLike, incremental: bool, reset: bool,
                         classes: Optional[np.ndarray] = None) -> tuple:  # classes: for classifiers only
@@ -953,14 +1013,18 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if not np.isfinite(Y).all():  # finite in y's dtype, beyond the network's (float32)
             raise ValueError(f"y: values beyond the range of {X.dtype} (the network's dtype, from X), e.g. "
                              f"{np.asarray(y).ravel()[~np.isfinite(Y.ravel())][0]!r}")
+        if self.loss == "poisson" and (Y < 0).any():  # the wording of scikit-learn's other Poisson regressors
+            raise ValueError("Some value(s) of y are negative which is not allowed for Poisson regression.")
         return X, Y
 
-    def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray) -> float:
-        """R² on the held-out rows (uniform average over outputs), NaN for non-finite outputs."""
+    def _validation_score(self, X_val: np.ndarray, Y_val: np.ndarray,
+                          sample_weight: Optional[np.ndarray] = None) -> float:
+        """R² on the held-out rows (uniform average over outputs; weighted by sample_weight), NaN for
+        non-finite outputs."""
         outputs = self.network_.predict(X_val)
         if not np.isfinite(outputs).all():
             return float("nan")
-        return float(r2_score(Y_val, outputs))
+        return float(r2_score(Y_val, outputs, sample_weight=sample_weight))
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float:
         """R² of predict(X) against the true values y (scikit-learn's RegressorMixin.score)."""

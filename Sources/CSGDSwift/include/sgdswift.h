@@ -4,7 +4,9 @@
  * build fail if a declaration here and its Swift definition disagree. Every function that can fail
  * returns an sgd_status and writes a NUL-terminated message into `message` (capacity bytes). Matrices
  * are row-major and hold scalars of the network's dtype; nothing is copied: the core reads and
- * writes the caller's memory for the duration of the call only.
+ * writes the caller's memory for the duration of the call only. Row weights (`weights`, `weight_count`)
+ * are optional: NULL means every row weighs 1 (exactly the unweighted results); else one finite
+ * scalar >= 0 of the network's dtype per row, and the cost is the weighted mean sum(w l) / sum(w).
  */
 #ifndef SGDSWIFT_H
 #define SGDSWIFT_H
@@ -158,14 +160,17 @@ void sgd_network_parameters(void *_Nonnull network, void *_Nullable *_Nonnull da
 sgd_status sgd_network_predict(void *_Nonnull network, sgd_matrix x, void *_Nonnull out,
                                int64_t out_count, char *_Nonnull message, int64_t capacity);
 
-/* Mean loss over the rows; correct_out receives the number of correctly classified rows, or -1
- * when accuracy is not defined for this network (one non-sigmoid output). */
+/* Mean loss over the rows; correct_out receives the number of correctly classified rows (with weights:
+ * their total weight), or -1 when accuracy is not defined for this network (one non-sigmoid output).
+ * Weights must not all be 0. */
 sgd_status sgd_network_evaluate(void *_Nonnull network, sgd_matrix x, sgd_targets y,
-                                double *_Nonnull loss_out, int64_t *_Nonnull correct_out,
+                                const void *_Nullable weights, int64_t weight_count,
+                                double *_Nonnull loss_out, double *_Nonnull correct_out,
                                 char *_Nonnull message, int64_t capacity);
 
-/* Gradient of the mean loss over the rows, laid out as the parameter vector. */
+/* Gradient of the mean loss over the rows, laid out as the parameter vector. Weights must not all be 0. */
 sgd_status sgd_network_gradient(void *_Nonnull network, sgd_matrix x, sgd_targets y,
+                                const void *_Nullable weights, int64_t weight_count,
                                 void *_Nonnull gradient_out, int64_t gradient_count,
                                 double *_Nonnull loss_out, char *_Nonnull message,
                                 int64_t capacity);
@@ -173,9 +178,12 @@ sgd_status sgd_network_gradient(void *_Nonnull network, sgd_matrix x, sgd_target
 /* Mini-batch training with `optimizer` (of the network's dtype). history receives one record per
  * finished epoch (capacity at least options.epochs), gradient_norms per finished epoch one value per
  * layer (capacity at least options.epochs x layers); epochs_done_out the number of finished epochs,
- * also when interrupted or diverged. */
+ * also when interrupted or diverged. With weights, a mini-batch whose weights sum to 0 is skipped and
+ * each batch's L2 term is scaled by its rows over its weight (see Network.fit in the core). */
 sgd_status sgd_network_fit(void *_Nonnull network, void *_Nonnull optimizer, sgd_matrix x, sgd_targets y,
+                           const void *_Nullable weights, int64_t weight_count,
                            sgd_matrix validation_x, sgd_targets validation_y,
+                           const void *_Nullable validation_weights, int64_t validation_weight_count,
                            sgd_fit_options options, sgd_epoch_record *_Nonnull history,
                            int64_t history_capacity, double *_Nonnull gradient_norms,
                            int64_t gradient_norms_capacity, sgd_progress_callback _Nullable progress,

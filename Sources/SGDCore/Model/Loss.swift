@@ -1,23 +1,31 @@
-/// The cost C on a batch of n rows with k outputs is the mean over the rows of a per-row loss ℓ. The
-/// gradient δ starts backpropagation: ∂ℓ/∂a, or for the two cross-entropies directly ∂ℓ/∂z, which
-/// their output activation turns into a − y (ℓ is then computed from z, never from a rounded a):
+/// The cost C on a batch of n rows with k outputs is the mean over the rows of a per-row loss ℓ, or
+/// with per-row weights wᵢ ≥ 0 the weighted mean C = Σ wᵢℓᵢ / Σ wᵢ (unit weights give the plain mean).
+/// The gradient δ starts backpropagation: ∂ℓ/∂a, or for the cross-entropies and the Poisson loss
+/// directly ∂ℓ/∂z, which their output activation turns into a − y (ℓ is then computed from z, never
+/// from a rounded a):
 ///
 ///     quadratic              ℓ = ½ ‖y − a‖²                                  ∂ℓ/∂a = a − y
 ///     mse                    ℓ = (1/k) Σ_j (y_j − a_j)²                      ∂ℓ/∂a = (2/k)(a − y)
 ///     mae                    ℓ = (1/k) Σ_j |y_j − a_j|                       ∂ℓ/∂a = (1/k) sign(a − y)
 ///     binary_cross_entropy   ℓ = −Σ_j [y_j log a_j + (1 − y_j) log(1 − a_j)]  ∂ℓ/∂z = a − y  (sigmoid output)
 ///     cross_entropy          ℓ = −Σ_j y_j log a_j                            ∂ℓ/∂z = a Σ_j y_j − y  (softmax)
+///     poisson                ℓ = Σ_j [e^(z_j) − y_j z_j + y_j log y_j − y_j]  ∂ℓ/∂z = a − y  (exp output, y ≥ 0)
 ///
 /// so C = 1/(2n) Σ ‖y − a‖² for quadratic, the mean of all (y − a)² for mse, of all |y − a| for mae.
+/// poisson is half the Poisson deviance, y log(y/a) − y + a with a = e^z (0 log 0 = 0): it is 0 where
+/// a = y, as scikit-learn reports it.
 public enum Loss: String, CaseIterable, Sendable {
     case quadratic, mse, mae
     case binaryCrossEntropy = "binary_cross_entropy"
     case crossEntropy = "cross_entropy"
+    case poisson
 
     /// Rejects output/loss pairings that make no sense.
     static func validate(hidden: Activation, output: Activation, loss: Loss, outputs: Int) throws {
         try require(hidden != .softmax,
                     "hidden: softmax is an output activation (it couples the units of a layer); use sigmoid, relu, tanh or identity")
+        try require(hidden != .exp,
+                    "hidden: exp is an output activation (the Poisson loss's rate); use sigmoid, relu, tanh or identity")
         try require(output != .softmax || outputs >= 2,
                     "output: softmax needs at least 2 outputs, the network has \(outputs) (softmax of one value is always 1); use sigmoid")
         try require(loss != .binaryCrossEntropy || output == .sigmoid,
@@ -25,15 +33,18 @@ public enum Loss: String, CaseIterable, Sendable {
         try require(loss != .crossEntropy || output == .softmax,
                     "loss: cross_entropy needs output='softmax', got output='\(output.rawValue)'"
                     + (output == .sigmoid ? " (for sigmoid outputs use binary_cross_entropy)" : ""))
+        try require(loss != .poisson || output == .exp, "loss: poisson needs output='exp', got output='\(output.rawValue)'")
     }
 
     /// Whether δ_L = ∂C/∂z is computed directly from (a − y) instead of ∂C/∂a ⊙ σ'(z).
-    var isFusedWithOutput: Bool { self == .binaryCrossEntropy || self == .crossEntropy }
+    var isFusedWithOutput: Bool { self == .binaryCrossEntropy || self == .crossEntropy || self == .poisson }
 
-    /// Σ_rows ℓ over a block of output rows; the cross-entropies from z (log-sum-exp), never from a
-    /// rounded a — unless `clip` c > 0: then from a clipped to [c, 1 − c], as scikit-learn reports its
+    /// Σ_rows ℓ over a block of output rows, or Σ_rows wᵢℓᵢ with `weights` (those of the block's rows);
+    /// the cross-entropies and the Poisson loss from z (log-sum-exp), never from a rounded a — unless
+    /// `clip` c > 0: then the cross-entropies from a clipped to [c, 1 − c], as scikit-learn reports its
     /// loss (ℓ ≤ −log c per output even for a confidently wrong a).
-    func total<T: Scalar>(z: Matrix<T>, a: Matrix<T>, targets y: TargetRows<T>, clip: T = 0) -> Double {
+    func total<T: Scalar>(z: Matrix<T>, a: Matrix<T>, targets y: TargetRows<T>, weights: UnsafePointer<T>? = nil,
+                          clip: T = 0) -> Double {
         let k = a.columns
         var total = 0.0
         for r in 0..<a.rows {
@@ -73,18 +84,25 @@ public enum Loss: String, CaseIterable, Sendable {
                     let yj = y[r, j]
                     if yj != 0 { rowLoss -= yj * (zr[j] - logNormaliser) }
                 }
+            case .poisson:
+                for j in 0..<k {
+                    let zj = zr[j], yj = y[r, j]
+                    rowLoss += ar[j] - yj * zj + (yj > 0 ? yj * T.log(yj) - yj : 0)  // a = e^z
+                }
             }
-            total += Double(rowLoss)
+            total += weights.map { Double(rowLoss) * Double($0[r]) } ?? Double(rowLoss)
         }
         return total
     }
 
     /// δ ← ∂(scale·Σ_rows ℓ)/∂a for the elementwise losses, ∂(scale·Σ_rows ℓ)/∂z for the fused
-    /// cross-entropies (the right-hand column of the table above).
-    func gradient<T: Scalar>(a: Matrix<T>, targets y: TargetRows<T>, scale: T, into delta: Matrix<T>) {
+    /// ones (the right-hand column of the table above); with `weights`, row i's δ is scaled by wᵢ too.
+    func gradient<T: Scalar>(a: Matrix<T>, targets y: TargetRows<T>, scale rowsScale: T, into delta: Matrix<T>,
+                             weights: UnsafePointer<T>? = nil) {
         let k = a.columns
         for r in 0..<a.rows {
             let ar = a.row(r), dr = delta.row(r)
+            let scale = weights.map { rowsScale * $0[r] } ?? rowsScale
             switch self {
             case .quadratic, .mse:
                 let factor: T = self == .quadratic ? 1 : 2 / T(k)
@@ -94,7 +112,7 @@ public enum Loss: String, CaseIterable, Sendable {
                     let difference = ar[j] - y[r, j]
                     dr[j] = difference == 0 ? 0 : (difference > 0 ? scale / T(k) : -scale / T(k))
                 }
-            case .binaryCrossEntropy:
+            case .binaryCrossEntropy, .poisson:
                 for j in 0..<k { dr[j] = scale * (ar[j] - y[r, j]) }
             case .crossEntropy:
                 // Σ_j y_j is 1 for one-hot or probability targets, but any non-negative y is allowed.

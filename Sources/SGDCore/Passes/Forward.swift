@@ -9,13 +9,14 @@
 extension Network {
     /// Runs the layers on the rows of x with θ = workspace.theta and returns a_L. With `targets`, each
     /// output tile also scores its rows into the workspace (read with `scoreTotals`), and with
-    /// `deltaScale` s it leaves δ_L = ∂(s·Σℓ)/∂z_L there for `backward`.
+    /// `deltaScale` s it leaves δ_L = ∂(s·Σℓ)/∂z_L there for `backward`. With row `weights` w the
+    /// score is Σwℓ and the weight of the correct rows, and δ_L = ∂(s·Σwℓ)/∂z_L.
     @discardableResult
     func forward(_ x: Inputs<T>, _ workspace: Workspace<T>, targets: TargetRows<T>? = nil,
-                 deltaScale: T? = nil) -> Matrix<T> {
+                 deltaScale: T? = nil, weights: UnsafePointer<T>? = nil) -> Matrix<T> {
         var a = x
         for l in 0..<(layers.count - 1) { a = .dense(hiddenLayer(l, input: a, workspace)) }
-        return outputLayer(input: a, workspace, targets: targets, deltaScale: deltaScale)
+        return outputLayer(input: a, workspace, targets: targets, deltaScale: deltaScale, weights: weights)
     }
 
     /// a_l of a hidden layer, in tiles of its units (columns), each tile's product, bias and
@@ -37,7 +38,7 @@ extension Network {
     /// a_L, in tiles of rows, so that softmax and the loss see whole rows; each tile scores its rows
     /// and computes their δ_L while they are in cache.
     private func outputLayer(input: Inputs<T>, _ workspace: Workspace<T>, targets: TargetRows<T>?,
-                             deltaScale: T?) -> Matrix<T> {
+                             deltaScale: T?, weights: UnsafePointer<T>?) -> Matrix<T> {
         let last = layers.count - 1, layer = layers[last], m = input.rows, kernels = self.kernels
         let z = workspace.outputLogits(rows: m), a = workspace.activation(last, rows: m)
         let w = layer.weights(in: workspace.theta), b = layer.biases(in: workspace.theta)
@@ -47,12 +48,13 @@ extension Network {
             weightedInput(zRows, input.rows(rows), w, bias: b, kernels)  // z_L = a_{L−1}W_L + b_L
             layer.activation.apply(zRows, into: aRows, kernels)        // a_L = σ(z_L)
             guard let targets else { return }
-            let y = targets.rows(rows)
-            workspace.lossPartials.base[t] = loss.total(z: zRows, a: aRows, targets: y,
-                                                                clip: workspace.lossClip)  // Σℓ
-            workspace.correctPartials.base[t] = correctlyClassified(aRows, y)
+            let y = targets.rows(rows), w = weights.map { $0 + rows.lowerBound }
+            workspace.lossPartials.base[t] = loss.total(z: zRows, a: aRows, targets: y, weights: w,
+                                                        clip: workspace.lossClip)  // Σwℓ
+            workspace.correctPartials.base[t] = correctlyClassified(aRows, y, weights: w)
             if let deltaScale {
-                outputDelta(workspace.delta(last, rows: m).rows(rows), a: aRows, targets: y, scale: deltaScale)
+                outputDelta(workspace.delta(last, rows: m).rows(rows), a: aRows, targets: y, scale: deltaScale,
+                            weights: w)
             }
         }
         if targets != nil {
@@ -63,19 +65,21 @@ extension Network {
         return a
     }
 
-    /// δ_L = ∂(scale·Σℓ)/∂z_L: for the fused cross-entropies a − y directly (`Loss.gradient`), for the
-    /// other losses ∂(scale·Σℓ)/∂a ⊙ σ'(z_L).
-    func outputDelta(_ delta: Matrix<T>, a: Matrix<T>, targets y: TargetRows<T>, scale: T) {
-        loss.gradient(a: a, targets: y, scale: scale, into: delta)
+    /// δ_L = ∂(scale·Σwℓ)/∂z_L (w = 1 without `weights`): for the fused losses a − y directly
+    /// (`Loss.gradient`), for the other losses ∂(scale·Σwℓ)/∂a ⊙ σ'(z_L).
+    func outputDelta(_ delta: Matrix<T>, a: Matrix<T>, targets y: TargetRows<T>, scale: T,
+                     weights: UnsafePointer<T>? = nil) {
+        loss.gradient(a: a, targets: y, scale: scale, into: delta, weights: weights)
         if !loss.isFusedWithOutput { output.backpropagate(delta, a: a, kernels) }
     }
 
-    /// Rows whose predicted class is their target class (0 when the outputs are not classes).
-    func correctlyClassified(_ a: Matrix<T>, _ y: TargetRows<T>) -> Int {
+    /// Rows whose predicted class is their target class, or their total weight with `weights` (0 when
+    /// the outputs are not classes).
+    func correctlyClassified(_ a: Matrix<T>, _ y: TargetRows<T>, weights: UnsafePointer<T>? = nil) -> Double {
         guard hasAccuracy else { return 0 }
-        var correct = 0
+        var correct = 0.0
         for r in 0..<a.rows where predictedClass(a.row(r), columns: a.columns) == y.targetClass(r, columns: a.columns) {
-            correct += 1
+            correct += weights.map { Double($0[r]) } ?? 1
         }
         return correct
     }

@@ -39,12 +39,27 @@ extension Network {
                 throw CoreError.invalidArgument(
                     "\(targetName): binary_cross_entropy targets must lie in [0, 1], got \(values.base[i]) at row \(i / values.columns)")
             }
-            if loss == .crossEntropy, smallest < 0 {
+            if loss == .crossEntropy || loss == .poisson, smallest < 0 {
                 let i = (0..<values.count).first { values.base[$0] < 0 }!
                 throw CoreError.invalidArgument(
-                    "\(targetName): cross_entropy targets must be non-negative, got \(values.base[i]) at row \(i / values.columns)")
+                    "\(targetName): \(loss.rawValue) targets must be non-negative, got \(values.base[i]) at row \(i / values.columns)")
             }
         }
+    }
+
+    /// Checks per-row weights: one per row, finite and ≥ 0; returns their sum. A zero sum is left to
+    /// the caller (a fit skips a mini-batch that weighs nothing; a single pass refuses it).
+    func validateWeights(_ weights: UnsafeBufferPointer<T>, rows: Int, name: String) throws -> Double {
+        try require(weights.count == rows, "\(name): expected \(rows) weights (one per row), got \(weights.count)")
+        guard let base = weights.baseAddress else { return 0 }
+        if let i = firstNonFinite(base, count: rows, kernels) {
+            throw CoreError.invalidArgument("\(name): contains \(base[i].isNaN ? "NaN" : "infinity") at row \(i)")
+        }
+        if kernels.extremes(base, rows).smallest < 0 {
+            let i = (0..<rows).first { base[$0] < 0 }!
+            throw CoreError.invalidArgument("\(name): weights must be non-negative, got \(base[i]) at row \(i)")
+        }
+        return weights.reduce(0.0) { $0 + Double($1) }
     }
 
     /// Throws, naming the first NaN or infinity of m (a C-contiguous matrix) and where it is.

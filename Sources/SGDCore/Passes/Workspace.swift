@@ -12,9 +12,12 @@ final class Workspace<T: Scalar> {
     private var gatheredAhead: GatheredRows<T>?
     /// The index rows held in `gatheredAhead`, until a chunk takes them.
     private var rowsAhead: UnsafeBufferPointer<Int>?
-    /// Σℓ and correctly classified rows of each output tile, added up in tile order.
+    /// The weights of the rows of the chunk in use, when they are scattered (`Network.chunkWeights`).
+    let gatheredWeights: Buffer<T>
+    /// Σℓ and correctly classified rows (with row weights: Σwℓ and their weight) of each output tile,
+    /// added up in tile order.
     let lossPartials: Buffer<Double>
-    let correctPartials: Buffer<Int>
+    let correctPartials: Buffer<Double>
     /// The clip of the cross-entropies' Σℓ (`Loss.total`): 0, or during a fit `TrainingOptions.reportedLossClip`.
     var lossClip: T = 0
     /// The parameter vector θ the passes read: the network's own, or during training the buffer
@@ -32,6 +35,7 @@ final class Workspace<T: Scalar> {
         deltas = try backpropagates ? widths.map { try Buffer(count: capacity * $0) } : []
         gathered = try GatheredRows(network, capacity: capacity, for: x, gathersSparseRows: gathersAhead)
         gatheredAhead = gathersAhead ? try GatheredRows(network, capacity: capacity, for: x, gathersSparseRows: true) : nil
+        gatheredWeights = try Buffer(count: capacity)
         lossPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
         correctPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
         theta = network.parameters.base
@@ -59,8 +63,8 @@ final class Workspace<T: Scalar> {
     }
 
     /// Σℓ and correct rows of the last scored forward pass, added up in tile order.
-    func scoreTotals() -> (loss: Double, correct: Int) {
-        var lossSum = 0.0, correct = 0
+    func scoreTotals() -> (loss: Double, correct: Double) {
+        var lossSum = 0.0, correct = 0.0
         for t in 0..<Tiling.maximumCount {
             lossSum += lossPartials.base[t]
             correct += correctPartials.base[t]
@@ -189,6 +193,29 @@ extension Network {
         buffers.layOutSparseRows(x, sources)
         return PhaseJob("gather the next mini-batch's rows", tiles: Tiling(extent: sources.count, count: 2)) { rows in
             buffers.gather(x, y, sources, rows: rows)
+        }
+    }
+
+    /// The weights of rows start..<start+count of `selection` (nil without weights): in place for a range,
+    /// gathered into the workspace for indices.
+    func chunkWeights(_ weights: UnsafePointer<T>?, _ selection: RowSelection, start: Int, count: Int,
+                      _ workspace: Workspace<T>) -> UnsafePointer<T>? {
+        guard let weights else { return nil }
+        switch selection {
+        case .range(let range):
+            return weights + range.lowerBound + start
+        case .indices(let indices):
+            for r in 0..<count { workspace.gatheredWeights.base[r] = weights[indices[start + r]] }
+            return UnsafePointer(workspace.gatheredWeights.base)
+        }
+    }
+
+    /// Σw over the rows of `selection`, or their count without weights.
+    func selectionWeight(_ weights: UnsafePointer<T>?, _ selection: RowSelection) -> Double {
+        guard let weights else { return Double(selection.count) }
+        switch selection {
+        case .range(let range): return range.reduce(0.0) { $0 + Double(weights[$1]) }
+        case .indices(let indices): return indices.reduce(0.0) { $0 + Double(weights[$1]) }
         }
     }
 

@@ -7,6 +7,13 @@ extension Network {
     /// `shuffle`), then for each batch of m rows the gradient g = (1/m)Σ_x ∇θ C_x, regularised,
     /// clipped or normalised as the options say, and one step of `optimizer`.
     ///
+    /// With row `weights` w (shuffled with their rows), a batch's gradient is that of Σ_x w_x C_x / Σ_x w_x
+    /// and its L2 term κ = λ/n is scaled by m/Σ_x w_x (scikit-learn's: each batch's penalty is divided by
+    /// its weight where it is otherwise divided by its rows); a batch whose weights sum to 0 has no cost
+    /// to descend and is skipped (no step). The epoch's loss is scikit-learn's Σ_batches m·C_batch / n,
+    /// its accuracy the weight of the correct rows over Σw. `validationWeights` weight the validation
+    /// loss and accuracy alike.
+    ///
     /// A step reads θ and writes θ′ into a second buffer; the two then swap roles. A step that would
     /// make θ′ non-finite is therefore simply not taken, without copying θ before every step. The
     /// network's own buffer (the one NumPy sees) holds θ whenever control leaves the core: at every
@@ -16,12 +23,18 @@ extension Network {
     public func fit(
         _ x: Inputs<T>, _ y: Targets<T>, validation: (x: Inputs<T>, y: Targets<T>)? = nil,
         options: TrainingOptions, optimizer: Optimizer<T>,
+        weights rowWeights: UnsafeBufferPointer<T>? = nil, validationWeights: UnsafeBufferPointer<T>? = nil,
         progress: ProgressHandler = { _ in true }
     ) throws -> FitResult {
         try validate(x, y)
         if let validation { try validate(validation.x, validation.y, name: "validation_data X", targetName: "validation_data Y") }
         try require(x.rows > 0, "X: needs at least one row, got 0")
         try require(validation.map { $0.x.rows > 0 } ?? true, "validation_data X: needs at least one row, got 0")
+        try requirePositiveWeight(rowWeights, rows: x.rows)
+        try require(validationWeights == nil || validation != nil, "validation sample_weight: given without validation data")
+        try requirePositiveWeight(validationWeights, rows: validation?.x.rows ?? 0, name: "validation sample_weight")
+        let weights = rowWeights?.baseAddress
+        let totalWeight = selectionWeight(weights, .range(0..<x.rows))
         try options.validate()
         try optimizer.prepare(count: parameters.count)
 
@@ -61,7 +74,7 @@ extension Network {
             let epochStart = clock.now
             let epochLearningRate = optimizer.learningRate
             if options.shuffle { random.shuffle(order.buffer) }
-            var lossSum = 0.0, correct = 0
+            var lossSum = 0.0, correct = 0.0
             var normSums = [Double](repeating: 0, count: layers.count)
             func batchRows(from start: Int) -> RowSelection {
                 let rows = start..<min(start + batchSize, n)
@@ -71,14 +84,17 @@ extension Network {
                 let count = min(batchSize, n - batchStart)
                 let next = batchStart + batchSize < n ? batchRows(from: batchStart + batchSize) : nil
                 let result = accumulateGradient(x, y, batchRows(from: batchStart), workspace: workspace,
-                                                into: gradient.base, next: next)
+                                                into: gradient.base, next: next, weights: weights)
                 guard result.loss.isFinite else { return try diverged(epoch, batch, "the loss is \(result.loss)") }
-                let stepIsFinite = step.take(optimizer, gradient: gradient.base, from: workspace.theta, into: spare)
-                guard stepIsFinite else {
-                    return try diverged(epoch, batch, "the step made the gradient or some parameters \(T.nan) or infinite")
+                if result.weight > 0 {
+                    let stepIsFinite = step.take(optimizer, gradient: gradient.base, from: workspace.theta, into: spare,
+                                                 penaltyScale: weights == nil ? 1 : Double(count) / result.weight)
+                    guard stepIsFinite else {
+                        return try diverged(epoch, batch, "the step made the gradient or some parameters \(T.nan) or infinite")
+                    }
+                    (workspace.theta, spare) = (spare, workspace.theta)
+                    for l in layers.indices { normSums[l] += step.layerSquares[l].squareRoot() }
                 }
-                (workspace.theta, spare) = (spare, workspace.theta)
-                for l in layers.indices { normSums[l] += step.layerSquares[l].squareRoot() }
                 lossSum += result.loss * Double(count)
                 correct += result.correct
                 if options.reportBatches {
@@ -97,12 +113,14 @@ extension Network {
             publish()
             let batches = Double((n + batchSize - 1) / batchSize)
             var record = EpochRecord(
-                loss: lossSum / Double(n), accuracy: hasAccuracy ? Double(correct) / Double(n) : nil,
+                loss: lossSum / Double(n), accuracy: hasAccuracy ? correct / totalWeight : nil,
                 learningRate: epochLearningRate, seconds: 0, gradientNorms: normSums.map { $0 / batches })
             if let validation, let validationWorkspace {
-                let result = evaluate(validation.x, validation.y, workspace: validationWorkspace)
+                let result = evaluate(validation.x, validation.y, workspace: validationWorkspace,
+                                      weights: validationWeights?.baseAddress)
                 record.validationLoss = result.loss
-                record.validationAccuracy = hasAccuracy ? Double(result.correct) / Double(validation.x.rows) : nil
+                record.validationAccuracy = hasAccuracy
+                    ? result.correct / selectionWeight(validationWeights?.baseAddress, .range(0..<validation.x.rows)) : nil
             }
             record.seconds = (clock.now - epochStart).seconds
             lastProgress = clock.now

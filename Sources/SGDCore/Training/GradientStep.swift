@@ -1,7 +1,8 @@
 /// One optimizer step of `fit` over the whole parameter vector θ, from the mini-batch gradient ∇C:
 ///
 ///     ‖∂C/∂(W_l, b_l)‖²   per layer, for the history (before regularisation and clipping)
-///     ‖∇C + κW‖           the global norm, with Nielsen's L2 term κ = λ/n on the weights only
+///     ‖∇C + κW‖           the global norm, with Nielsen's L2 term κ = λ/n on the weights only (×m/Σw
+///                          for a mini-batch of weighted rows)
 ///     s                    c/‖∇C + κW‖ to clip a longer gradient to norm c, 1/‖∇C + κW‖ to normalise, else 1
 ///     θ′                   the optimizer's update with g = s·(∇C + κW) + λθ, checked to be finite
 ///
@@ -11,6 +12,8 @@ final class GradientStep<T: Scalar> {
     private let layers: [Layer]
     private let tiles: Tiling
     private let penalty: Double
+    /// This step's κ: `penalty`, times the batch's rows over its weight for weighted rows.
+    private var kappa = 0.0
     private let clipNorm: Double, normalize: Bool
     /// Per tile and layer: Σ(∂C)², and for the global norm with κ > 0 also Σ ∂C·W and ΣW² over the
     /// tile's part of the layer's weights.
@@ -42,8 +45,10 @@ final class GradientStep<T: Scalar> {
 
     /// Writes θ′ into `next` (θ is never written) and returns whether the gradient and θ′ are finite.
     /// One phase of tiles for the update, preceded by one for the norms when the scale needs them.
+    /// `penaltyScale` multiplies κ for this step (m/Σw for a batch of weighted rows).
     func take(_ optimizer: Optimizer<T>, gradient: UnsafePointer<T>, from theta: UnsafePointer<T>,
-              into next: UnsafeMutablePointer<T>) -> Bool {
+              into next: UnsafeMutablePointer<T>, penaltyScale: Double = 1) -> Bool {
+        kappa = penalty * penaltyScale
         let rescales = clipNorm > 0 || normalize
         var scale = 1.0
         if rescales {
@@ -57,7 +62,7 @@ final class GradientStep<T: Scalar> {
 
     /// The per-tile partials of ‖∂C/∂(W_l, b_l)‖², and of ∂C·W and ‖W‖² when κ > 0.
     private func sumSquares(_ gradient: UnsafePointer<T>, _ theta: UnsafePointer<T>) {
-        let kappa = penalty
+        let kappa = self.kappa
         WorkerPool.shared.run(tiles) { t, tile in
             forEachSegment(of: tile) { l, segment, isWeights in
                 let g = gradient + segment.lowerBound, w = theta + segment.lowerBound, n = segment.count
@@ -72,7 +77,7 @@ final class GradientStep<T: Scalar> {
 
     /// ‖∇C + κW‖ from the partials: ‖∇C‖² + 2κ ∇C·W + κ²‖W‖², without forming ∇C + κW.
     private func globalNorm() -> Double {
-        let kappa = penalty
+        let kappa = self.kappa
         var total = 0.0
         for l in layers.indices {
             for t in 0..<tiles.count {
@@ -94,7 +99,7 @@ final class GradientStep<T: Scalar> {
     /// tiles also sum the per-layer squares (saving a pass over the gradient).
     private func update(_ optimizer: Optimizer<T>, _ gradient: UnsafePointer<T>, _ theta: UnsafePointer<T>,
                         into next: UnsafeMutablePointer<T>, scale s: T, summingSquares: Bool) {
-        let kappa = T(penalty)
+        let kappa = T(self.kappa)
         WorkerPool.shared.run(tiles) { t, tile in
             var finite = true
             forEachSegment(of: tile) { l, segment, isWeights in

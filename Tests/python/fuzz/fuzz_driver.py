@@ -291,8 +291,8 @@ def array_values(draw, shape: tuple, profiles=PROFILES, dtypes=DTYPES, allow_jun
 # ------------------------------------------------------------------------------------------------
 
 ACTIVATIONS = ["sigmoid", "relu", "tanh", "identity"]
-OUTPUTS = ACTIVATIONS + ["softmax"]
-LOSSES = ["quadratic", "mse", "mae", "binary_cross_entropy", "cross_entropy"]
+OUTPUTS = ACTIVATIONS + ["softmax", "exp"]
+LOSSES = ["quadratic", "mse", "mae", "binary_cross_entropy", "cross_entropy", "poisson"]
 INITS = ["normal", "xavier", "he", "auto"]
 
 
@@ -300,7 +300,8 @@ def compatible(hidden: str, output: str, loss: str, outputs: int) -> bool:
     return (hidden in ACTIVATIONS and output in OUTPUTS and loss in LOSSES
             and not (output == "softmax" and outputs < 2)
             and not (loss == "binary_cross_entropy" and output != "sigmoid")
-            and not (loss == "cross_entropy" and output != "softmax"))
+            and not (loss == "cross_entropy" and output != "softmax")
+            and not (loss == "poisson" and output != "exp"))
 
 
 @dataclass
@@ -336,9 +337,9 @@ def net_specs(draw, max_layers: int = 4, max_size: int = 6) -> NetSpec:
         _STRATEGIES[key] = st.lists(st.integers(1, max_size), min_size=2, max_size=max_layers)
     sizes = draw(_STRATEGIES[key])
     hidden = pick(draw, ACTIVATIONS)
-    output = pick(draw, OUTPUTS if sizes[-1] >= 2 else ACTIVATIONS)
-    losses = ["quadratic", "mse", "mae"] + {"sigmoid": ["binary_cross_entropy"],
-                                           "softmax": ["cross_entropy"]}.get(output, [])
+    output = pick(draw, OUTPUTS if sizes[-1] >= 2 else ACTIVATIONS + ["exp"])
+    losses = ["quadratic", "mse", "mae"] + {"sigmoid": ["binary_cross_entropy"], "softmax": ["cross_entropy"],
+                                           "exp": ["poisson"]}.get(output, [])
     return NetSpec(sizes, hidden, output, pick(draw, losses), pick(draw, INITS),
                    pick(draw, ["float32", "float64"]), integer(draw, 0, 2**64 - 1))
 
@@ -415,7 +416,7 @@ def y_validity(value: ArrayValue, spec: NetSpec, rows: int) -> str:
             return ERROR
         if spec.loss == "binary_cross_entropy" and ((dense < 0).any() or (dense > 1).any()):
             return ERROR
-        if spec.loss == "cross_entropy" and (dense < 0).any():
+        if spec.loss in ("cross_entropy", "poisson") and (dense < 0).any():
             return ERROR
         return OK
     if array.dtype.kind == "f":
@@ -671,7 +672,7 @@ def constructor_cases(draw) -> Case:
         value = literal[key]
         if not isinstance(value, str):
             invalid.append(key)
-        elif key in ("hidden", "output", "loss") and value not in {"hidden": ACTIVATIONS + ["softmax"],
+        elif key in ("hidden", "output", "loss") and value not in {"hidden": ACTIVATIONS + ["softmax", "exp"],
                                                                     "output": OUTPUTS, "loss": LOSSES}[key]:
             invalid.append(key)
         elif key == "init" and value not in INITS:
@@ -783,7 +784,9 @@ FIT_OPTIONS = {
     "shuffle": [("True", True), ("False", True), ("np.bool_(True)", True), ("'yes'", False), ("1", False),
                 ("None", False)],
     "validation_data": [("None", True), ("(X, Y)", True), ("[X, Y]", True), ("(X[:1], Y[:1])", True),
-                        ("X", False), ("(X,)", False), ("(X, Y, Y)", False), ("(X[:, :0], Y)", False),
+                        ("(X, Y, np.ones(len(X)))", True), ("(X, Y, -np.ones(len(X)))", False),
+                        ("(X, Y, np.ones(len(X) + 1))", False), ("(X, Y, Y)", None),
+                        ("X", False), ("(X,)", False), ("(X, Y, Y, Y)", False), ("(X[:, :0], Y)", False),
                         ("(X[:0], Y[:0])", False), ("(X * nan, Y)", False), ("(X, Y[:0])", False),
                         ("'val'", False), ("(None, None)", False)],
     "validation_split": [("0.0", True), ("0", True), ("0.25", None), ("0.5", None), ("-0.1", False), ("1.0", False),
@@ -799,6 +802,10 @@ FIT_OPTIONS = {
                   ("'abc'", False), ("[3]", False), ("[None]", False)],
     "verbose": [("0", True), ("False", True), ("2", True), ("1", True), ("3", False), ("-1", False),
                 ("'yes'", False), ("None", False), ("1.5", False)],
+    "sample_weight": [("None", True), ("np.ones(len(X))", True), ("np.arange(len(X)) + 1", True),
+                      ("[2] * len(X)", True), ("np.zeros(len(X))", False), ("-np.ones(len(X))", False),
+                      ("np.ones(len(X) + 1)", False), ("np.ones((len(X), 1))", False),
+                      ("np.full(len(X), nan)", False), ("'w'", False)],
 }
 
 
