@@ -487,7 +487,7 @@ def test_pipeline_grid_search_cross_validation():
     (dict(alpha=-1.0), ValueError, r"alpha: expected a float in \[0, inf\), got -1.0"),
     (dict(alpha="big"), TypeError, r"alpha: expected a float, got str 'big'"),
     (dict(alpha=2**1100), ValueError, r"alpha: expected a finite float, got inf"),  # an int beyond float range
-    (dict(solver="lbfgs"), ValueError, r"solver: expected one of \['sgd', 'adam'\], got 'lbfgs' \(lbfgs is not"),
+    (dict(solver="newton"), ValueError, r"solver: expected one of \['lbfgs', 'sgd', 'adam'\], got 'newton'"),
     (dict(activation="softmax"), ValueError, r"activation: expected one of \['identity', 'logistic', 'tanh', "
                                              r"'relu'\], got 'softmax'"),
     (dict(hidden_layer_sizes=(10, 0)), ValueError, r"hidden_layer_sizes\[1\]: expected an int >= 1, got 0"),
