@@ -87,6 +87,10 @@ class Network:
         """The layer sizes [inputs, hidden..., outputs] (a copy)."""
         return list(self._sizes)
 
+    def _squared_weights(self) -> float:
+        """Σ‖W_l‖² over the weights (not the biases): the sum in L2 terms."""
+        return sum(float(np.dot(w.ravel(), w.ravel())) for w in self._weights)
+
     @property
     def weights(self) -> list[np.ndarray]:
         """W_l of shape (fan_in, fan_out) and the network's dtype, one per layer: views of the core's
@@ -396,7 +400,7 @@ class Network:
             evaluated["norms"] = [float(np.linalg.norm(part)) for part in layer_gradients]  # before the L2 term
             for weights, weight_gradient in zip(self._weights, weight_gradients):
                 weight_gradient += decay * weights
-            penalty = 0.5 * decay * sum(float(np.dot(w.ravel(), w.ravel())) for w in self._weights)
+            penalty = 0.5 * decay * self._squared_weights()
             return loss + penalty, gradient if gradient.dtype == np.float64 else gradient.astype(np.float64)
 
         def on_iteration(intermediate_result: Any) -> None:

@@ -162,8 +162,8 @@ def _network_from_bytes(data: bytes) -> Network:
 
 
 def _squared_weights(network: Network) -> float:
-    """Σ‖W_l‖² over the weights (not the biases), in float64."""
-    return sum(float(np.dot(w.ravel(), w.ravel())) for w in network.weights)
+    """Σ‖W_l‖² over the weights (not the biases)."""
+    return network._squared_weights()
 
 
 class _EpochMonitor:
