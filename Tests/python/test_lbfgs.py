@@ -209,6 +209,31 @@ def test_history_has_one_entry_per_iteration_with_validation_figures(iris, capsy
     assert capsys.readouterr().out.count("\n") == 8  # verbose: one line per iteration
 
 
+class CountingCore:
+    """Stands in for a network's core (sgdswift._core.Network), counting the calls of each method."""
+
+    def __init__(self, core):
+        self.core, self.calls = core, {}
+
+    def __getattr__(self, name):
+        method = getattr(self.core, name)
+
+        def counted(*args, **kwargs):
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return method(*args, **kwargs)
+        return counted
+
+
+def test_one_core_call_per_function_evaluation(iris):
+    X, y = iris
+    net = sg.Network([4, 6, 3], hidden="tanh", output="softmax", loss="cross_entropy", dtype="float64", seed=1)
+    net._core = counting = CountingCore(net._core)
+    lbfgs = sg.LBFGS(max_iter=20)
+    net.fit(X, y, optimizer=lbfgs, l2=0.1, validation_data=(X[:30], y[:30]), verbose=0)
+    # the gradient over all rows once per evaluation; the validation score once per iteration
+    assert counting.calls == {"gradient": lbfgs.result.nfev, "evaluate": lbfgs.result.nit}
+
+
 def test_l2_is_the_fits_own_term(iris):
     """At L-BFGS's stop by tol, the gradient of mean loss + λ/(2n)Σ‖W‖² is at most tol everywhere."""
     X, y = iris
@@ -263,7 +288,7 @@ def test_ctrl_c_leaves_the_last_accepted_iterate_and_a_usable_model(tmp_path):
     thread = interrupt_in(0.3)
     started = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        net.fit(X, y, optimizer=sg.LBFGS(max_iter=100_000, tol=0.0, ftol=0.0), verbose=0)
+        net.fit(X, y, optimizer=sg.LBFGS(max_iter=1000, tol=0.0, ftol=0.0), verbose=0)
     assert time.perf_counter() - started < 5
     thread.join()
     # Interrupted perhaps in a line search: the network is back at the iterate L-BFGS accepted last.

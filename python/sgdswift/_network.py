@@ -398,9 +398,11 @@ class Network:
                     f"{loss}). The network holds the last accepted iterate; try scaling the inputs or a larger l2")
             evaluated["loss"] = loss
             evaluated["norms"] = [float(np.linalg.norm(part)) for part in layer_gradients]  # before the L2 term
-            for weights, weight_gradient in zip(self._weights, weight_gradients):
-                weight_gradient += decay * weights
-            penalty = 0.5 * decay * self._squared_weights()
+            penalty = 0.0
+            if decay:
+                for weights, weight_gradient in zip(self._weights, weight_gradients):
+                    weight_gradient += decay * weights
+                penalty = 0.5 * decay * self._squared_weights()
             return loss + penalty, gradient if gradient.dtype == np.float64 else gradient.astype(np.float64)
 
         def on_iteration(intermediate_result: Any) -> None:
