@@ -15,13 +15,13 @@ from ._network import DivergenceError, Network, load
 from .callbacks import Callback, EarlyStopping
 from .config import get_config
 from .gradcheck import GradientCheck, gradient_check
-from .optim import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
+from .optim import LBFGS, SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .schedules import (Constant, CosineAnnealing, ExponentialDecay, InverseScaling, ReduceOnPlateau, Schedule,
                         StepDecay)
 from .threads import get_num_threads, set_num_threads
 
 __all__ = ["AdaGrad", "Adam", "AdamW", "Callback", "Constant", "CosineAnnealing", "DivergenceError", "EarlyStopping",
-           "ExponentialDecay", "GradientCheck", "History", "InverseScaling", "Network", "Optimizer", "RMSProp",
+           "ExponentialDecay", "GradientCheck", "History", "InverseScaling", "LBFGS", "Network", "Optimizer", "RMSProp",
            "ReduceOnPlateau", "SGD", "Schedule", "StepDecay", "get_config", "get_num_threads", "gradient_check", "load",
            "schedules", "set_num_threads"]
 __version__ = "0.2.0"

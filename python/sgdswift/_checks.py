@@ -267,11 +267,10 @@ class Interval(Constraint):
 
 
 class Options(Constraint):
-    """Names (str). hints: a note for a name that is refused on purpose, e.g. one scikit-learn offers."""
+    """Names (str)."""
 
-    def __init__(self, *names: str, hints: Optional[dict[str, str]] = None):
+    def __init__(self, *names: str):
         self.names = names
-        self.hints = hints or {}
         self.kind = repr(names[0]) if len(names) == 1 else f"one of {list(names)}"
 
     def admits(self, value: Any) -> bool:
@@ -281,8 +280,7 @@ class Options(Constraint):
         if value in self.names:
             return None
         # An unknown name hears every accepted value (say 'auto' or an int), as the user may not know them.
-        hint = f" ({self.hints[value]})" if value in self.hints else ""
-        return f"{_either([str(constraint) for constraint in constraints])}, got {value!r}{hint}"
+        return f"{_either([str(constraint) for constraint in constraints])}, got {value!r}"
 
 
 class Boolean(Constraint):

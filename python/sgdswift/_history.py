@@ -21,7 +21,8 @@ class History:
     L2 term), "val_loss" and "val_accuracy" (measured at the end of the epoch, with validation data),
     "lr" (the learning rate of the epoch), "time" (seconds) and "grad_norm" (per layer, the mean over
     the mini-batches of ‖(∂C/∂W_l, ∂C/∂b_l)‖, before regularisation and clipping). Accuracy keys appear
-    only when the network classifies (several outputs, or one sigmoid output).
+    only when the network classifies (several outputs, or one sigmoid output). With `sg.LBFGS` an entry
+    is an iteration, without "accuracy" and "lr"; "grad_norm" is the full-batch gradient's at the iterate.
     """
 
     def __init__(self, records: np.ndarray, gradient_norms: np.ndarray):

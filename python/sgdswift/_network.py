@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 import secrets
+import time
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -14,7 +16,7 @@ from ._checks import name as check_name
 from ._files import PathLike, read_npz, write_npz
 from ._history import RECORD_FIELDS, History, epoch_logs
 from .callbacks import CallbackList, Callbacks, EpochPrinter, ProgressBar
-from .optim import SGD, Optimizer
+from .optim import LBFGS, SGD, Optimizer
 from .schedules import ScheduleLike, epoch_rate
 
 _FILE_FORMAT = "sgdswift.Network"
@@ -104,6 +106,10 @@ class Network:
     def sizes(self) -> list[int]:
         """The layer sizes [inputs, hidden..., outputs] (a copy)."""
         return list(self._sizes)
+
+    def _squared_weights(self) -> float:
+        """Σ‖W_l‖² over the weights (not the biases): the sum in L2 terms."""
+        return sum(float(np.dot(w.ravel(), w.ravel())) for w in self._weights)
 
     @property
     def weights(self) -> list[np.ndarray]:
@@ -244,14 +250,14 @@ class Network:
 
     # ---- training --------------------------------------------------------------------------------
 
-    def _choose_optimizer(self, lr: Optional[float], optimizer: Optional[Optimizer]) -> Optimizer:
+    def _choose_optimizer(self, lr: Optional[float], optimizer: Union[Optimizer, LBFGS, None]) -> Union[Optimizer, LBFGS]:
         if lr is not None and optimizer is not None:
             raise ValueError("lr: give the learning rate to the optimizer (e.g. sg.Adam(lr=...)) or as lr= for plain "
                              "SGD, not both")
         if optimizer is not None:
-            if not isinstance(optimizer, Optimizer):
-                raise TypeError(f"optimizer: expected an sgdswift optimizer such as sg.SGD(...) or sg.Adam(...), "
-                                f"got {type(optimizer).__name__}")
+            if not isinstance(optimizer, (Optimizer, LBFGS)):
+                raise TypeError(f"optimizer: expected an sgdswift optimizer such as sg.SGD(...), sg.Adam(...) or "
+                                f"sg.LBFGS(...), got {type(optimizer).__name__}")
             return optimizer
         if lr is not None:
             return SGD(lr=lr)
@@ -291,7 +297,7 @@ class Network:
         return weights[:training_rows], weights[training_rows:]
 
     def fit(self, X: Any, Y: Any, epochs: int = 30, batch_size: Optional[int] = 10, lr: Optional[float] = None,
-            optimizer: Optional[Optimizer] = None, schedule: Optional[ScheduleLike] = None,
+            optimizer: Union[Optimizer, LBFGS, None] = None, schedule: Optional[ScheduleLike] = None,
             shuffle: bool = True, validation_data: Optional[tuple[Any, ...]] = None, validation_split: float = 0.0,
             l2: float = 0.0, clip_norm: Optional[float] = None, normalize_gradient: bool = False,
             callbacks: Callbacks = None, verbose: Union[bool, int] = 1, sample_weight: Any = None) -> History:
@@ -321,6 +327,13 @@ class Network:
             An `sg.SGD`, `sg.AdaGrad`, `sg.RMSProp`, `sg.Adam` or `sg.AdamW`; its state carries
             over to later fits (warm start). `lr=η` alone means `sg.SGD(lr=η)`. Neither: the network's
             last optimizer, else `sg.SGD(lr=0.1)`.
+
+            Or `sg.LBFGS(...)`: full-batch L-BFGS through SciPy, for at most its `max_iter`
+            iterations, each one History entry and one `on_epoch_end` call (with the network at the
+            iterate just accepted); `epochs`, `batch_size` and `shuffle` do not apply, and there is
+            no `on_batch_end`, "accuracy" or "lr" (val_ keys with validation data). Ctrl-C, a
+            callback's exception or a divergence leave the network at the last accepted iterate.
+            The network's `optimizer` stays the last gradient-descent one.
         schedule
             An `sg.schedules` schedule (relative to the optimizer's rate) or a callable
             epoch -> lr, applied at the start of each epoch.
@@ -366,6 +379,13 @@ class Network:
         X, Y, validation_X, validation_Y = self._hold_out(X, Y, validation_data, validation_split)
         weights, validation_weights = self._held_out_weights(
             weights, X.shape[0], validation_data, 0 if validation_X is None else validation_X.shape[0])
+        if isinstance(optimizer, LBFGS):
+            for name, given in (("schedule", schedule is not None), ("clip_norm", bool(clip_norm)),
+                                ("normalize_gradient", normalize_gradient)):
+                if given:
+                    raise ValueError(f"{name}: does not apply to sg.LBFGS, which chooses its own steps; leave it unset")
+            return self._fit_lbfgs(optimizer, X, Y, validation_X, validation_Y, l2, callbacks, verbose, weights,
+                                   validation_weights)
         rows = X.shape[0]
         batch_size = rows if batch_size is None else integer(batch_size, "batch_size", 1)
         schedule = rate_schedule(schedule, "schedule", validation_X is not None)
@@ -416,6 +436,82 @@ class Network:
             raise DivergenceError(divergence)
         return self.history
 
+    def _fit_lbfgs(self, lbfgs: LBFGS, X: _Inputs, Y: np.ndarray, validation_X: Optional[_Inputs],
+                   validation_Y: Optional[np.ndarray], l2: float, callbacks: Callbacks, verbose: int,
+                   weights: Optional[np.ndarray], validation_weights: Optional[np.ndarray]) -> History:
+        """fit with sg.LBFGS: SciPy's L-BFGS-B over C(θ) = mean loss + λ/(2n) Σ‖W‖² (with row weights:
+        the weighted mean and λ/(2Σw), as the mini-batch fit and scikit-learn weight them), each evaluation
+        one core call over all the rows; the History gets one entry per iteration."""
+        minimize = lbfgs._minimizer()  # before anything changes: SciPy may be missing
+        events = CallbackList(callbacks, first=[EpochPrinter(lbfgs.max_iter)] if verbose else [])
+        records = np.full((lbfgs.max_iter, len(RECORD_FIELDS)), np.nan)
+        gradient_norms = np.full((lbfgs.max_iter, len(self._sizes) - 1), np.nan)
+        column = {key: RECORD_FIELDS.index(key) for key in ("loss", "val_loss", "val_accuracy", "time")}
+        total_weight = X.shape[0] if weights is None else float(np.sum(weights, dtype=np.float64))
+        decay = l2 / total_weight  # ∂/∂W of λ/(2n) Σ‖W‖² is (λ/n) W
+        validation_weight = (None if validation_X is None else validation_X.shape[0] if validation_weights is None
+                             else float(np.sum(validation_weights, dtype=np.float64)))
+        gradient = np.empty_like(self._parameters)  # each evaluation's ∇C, laid out as the parameters
+        weight_gradients, _ = self._split(gradient)
+        layer_ends = np.cumsum([fan_in * fan_out + fan_out for fan_in, fan_out in zip(self._sizes, self._sizes[1:])])
+        layer_gradients = np.split(gradient, layer_ends[:-1])  # views: (∂C/∂W_l, ∂C/∂b_l) of each layer
+        evaluated = {"loss": math.nan, "norms": [math.nan] * len(layer_gradients)}  # of the last evaluation
+        accepted = self._parameters.astype(np.float64)  # the last accepted iterate (θ₀ to begin with)
+        iteration, clock = 0, time.perf_counter()
+
+        def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
+            self._parameters[...] = x  # SciPy's float64 vector into the core's parameters: the one copy
+            loss = self._core.gradient(X=_core_inputs(X), Y=Y, out=gradient, sample_weight=weights)
+            if not (math.isfinite(loss) and np.isfinite(gradient).all()):
+                raise DivergenceError(
+                    f"L-BFGS diverged in iteration {iteration + 1}: the loss or its gradient is not finite (loss "
+                    f"{loss}). The network holds the last accepted iterate; try scaling the inputs or a larger l2")
+            evaluated["loss"] = loss
+            evaluated["norms"] = [float(np.linalg.norm(part)) for part in layer_gradients]  # before the L2 term
+            penalty = 0.0
+            if decay:
+                for layer_weights, weight_gradient in zip(self._weights, weight_gradients):
+                    weight_gradient += decay * layer_weights
+                penalty = 0.5 * decay * self._squared_weights()
+            return loss + penalty, gradient if gradient.dtype == np.float64 else gradient.astype(np.float64)
+
+        def on_iteration(intermediate_result: Any) -> None:
+            """L-BFGS-B accepts the point it evaluated last: the network holds it and `evaluated` its figures."""
+            nonlocal iteration, clock
+            accepted[...] = intermediate_result.x
+            record = records[iteration]
+            record[column["loss"]] = evaluated["loss"]
+            if validation_X is not None and validation_Y is not None:  # (both or neither)
+                loss, correct = self._core.evaluate(X=_core_inputs(validation_X), Y=validation_Y,
+                                                    sample_weight=validation_weights)
+                record[column["val_loss"]] = loss
+                if correct is not None and validation_weight:
+                    record[column["val_accuracy"]] = correct / validation_weight
+            now = time.perf_counter()
+            record[column["time"]], clock = now - clock, now
+            gradient_norms[iteration] = evaluated["norms"]
+            iteration += 1
+            if events.on_epoch_end(iteration - 1, epoch_logs(record, gradient_norms[iteration - 1])) is False:
+                raise StopIteration  # SciPy's way for a callback to end the run
+
+        events.on_train_begin(self)
+        divergence = None
+        try:
+            result = minimize(objective, accepted, on_iteration)
+            self._parameters[...] = result.x  # the last iterate (after a failed line search, the one before)
+        except DivergenceError as error:
+            divergence = error
+            self._parameters[...] = accepted
+        except BaseException:  # Ctrl-C or a callback's exception, perhaps in the middle of a line search
+            self._parameters[...] = accepted
+            raise
+        finally:
+            self.history = History(records, gradient_norms)
+        events.on_train_end(self)
+        if divergence is not None:
+            raise divergence
+        return self.history
+
     def step(self, X: Any, Y: Any, optimizer: Optional[Optimizer] = None, sample_weight: Any = None) -> float:
         """One optimizer step on the mini-batch (X, Y) — X (m, inputs), Y labels (m,) or targets
         (m, outputs) as in `fit` — for custom training loops: θ moves by the gradient of the mean loss
@@ -423,10 +519,13 @@ class Network:
         loss (before the step) as a float. `optimizer` defaults to the network's last one."""
         X, Y = self._data(X, Y)
         weights = sample_weights(sample_weight, X.shape[0], self._dtype)
-        optimizer = self._choose_optimizer(None, optimizer)
-        core_optimizer = optimizer._bind(("network", self._identity), self._dtype)
+        chosen = self._choose_optimizer(None, optimizer)
+        if isinstance(chosen, LBFGS):
+            raise TypeError("optimizer: sg.LBFGS trains by whole fits (net.fit(X, y, optimizer=sg.LBFGS())), not by "
+                            "single steps")
+        core_optimizer = chosen._bind(("network", self._identity), self._dtype)
         record = np.full((1, len(RECORD_FIELDS)), np.nan)
-        self.optimizer = optimizer
+        self.optimizer = chosen
         _, divergence = self._core.fit(
             optimizer=core_optimizer, X=_core_inputs(X), Y=Y, validation_X=None, validation_Y=None, epochs=1,
             batch_size=X.shape[0],

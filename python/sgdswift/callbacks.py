@@ -216,9 +216,10 @@ class EpochPrinter(Callback):
 
 
 def log_items(logs: dict[str, Any]) -> list[str]:
-    """An epoch's figures as "name value" texts: losses and accuracies, the learning rate, the time."""
+    """An epoch's figures as "name value" texts: losses and accuracies, the learning rate (absent with
+    sg.LBFGS), the time."""
     figures = [f"{key} {logs[key]:.4f}" for key in ("loss", "accuracy", "val_loss", "val_accuracy") if key in logs]
-    return figures + [f"lr {logs['lr']:.3g}", f"{logs['time']:.2f} s"]
+    return figures + ([f"lr {logs['lr']:.3g}"] if "lr" in logs else []) + [f"{logs['time']:.2f} s"]
 
 
 def fitted_lines(head: str, items: Sequence[str], width: int) -> list[str]:

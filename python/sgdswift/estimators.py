@@ -2,7 +2,8 @@
 
 They follow scikit-learn's conventions (hyper-parameters only in the constructor; `fit`, `partial_fit`,
 `predict`, `predict_proba`, `score`; fitted attributes ending in "_") and the semantics of
-`sklearn.neural_network.MLPClassifier`/`MLPRegressor` with the stochastic solvers "sgd" and "adam":
+`sklearn.neural_network.MLPClassifier`/`MLPRegressor` with the stochastic solvers "sgd" and "adam" and
+with "lbfgs" (SciPy's L-BFGS-B, through `sgdswift.LBFGS`; SciPy is needed for that solver only):
 the same initialisation (Glorot uniform, drawn from `random_state` in scikit-learn's order), losses,
 stopping rule, early stopping, warm start and attributes. The training loop runs in the Swift core.
 
@@ -21,7 +22,7 @@ import os
 import tempfile
 import warnings
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Any, Optional, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypeVar, Union
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from ._checks import (MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Optio
                       is_sparse, sample_weights)
 from ._network import DivergenceError, Network, load
 from .callbacks import Plateau
-from .optim import SGD, Optimizer, _ScikitLearnAdam
+from .optim import LBFGS, SGD, Optimizer, _ScikitLearnAdam
 
 try:
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -85,9 +86,17 @@ if TYPE_CHECKING:
     class RegressorMixin:
         def score(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float: ...
         def __sklearn_tags__(self) -> Any: ...
+
+    _Method = TypeVar("_Method")
+
+    def available_if(check: Any) -> Callable[[_Method], _Method]: ...
 elif _SKLEARN_IMPORT_ERROR is None:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.utils.metaestimators import available_if
 else:  # without scikit-learn the estimators exist, and creating one raises ImportError (_require_sklearn)
+    def available_if(check: Any) -> Any:
+        return lambda method: method
+
     class BaseEstimator:
         pass
 
@@ -143,6 +152,13 @@ def _require_one_label_kind(y: Any) -> None:
         raise ValueError(f"y: expected labels of one kind (all str or all numbers), got a mix of {kinds}") from None
 
 
+def _stochastic_solver(estimator: Any) -> bool:
+    """Whether partial_fit exists: for the stochastic solvers only, as in scikit-learn (its message)."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError("partial_fit is only available for stochastic optimizers. lbfgs is not stochastic.")
+    return True
+
+
 def _network_to_bytes(network: Network) -> bytes:
     with tempfile.TemporaryDirectory(prefix="sgdswift-") as directory:
         path = os.path.join(directory, "network.npz")
@@ -160,8 +176,8 @@ def _network_from_bytes(data: bytes) -> Network:
 
 
 def _squared_weights(network: Network) -> float:
-    """Σ‖W_l‖² over the weights (not the biases), in float64."""
-    return sum(float(np.dot(w.ravel(), w.ravel())) for w in network.weights)
+    """Σ‖W_l‖² over the weights (not the biases)."""
+    return network._squared_weights()
 
 
 class _EpochMonitor:
@@ -308,7 +324,8 @@ class _BaseMLP(BaseEstimator):
                  max_iter: int = 200, shuffle: bool = True, random_state: Any = None, tol: float = 1e-4,
                  verbose: Union[bool, int] = False, warm_start: bool = False, momentum: float = 0.9,
                  nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
-                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10):
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10,
+                 max_fun: int = 15000):
         _require_sklearn(type(self).__name__)
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -332,6 +349,7 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
 
     # ---- fitted views ----------------------------------------------------------------------------
 
@@ -406,8 +424,7 @@ class _BaseMLP(BaseEstimator):
     # (an int or a sequence of ints) is checked and converted by _hidden_sizes.
     _parameter_constraints: dict[str, list] = {
         "activation": [Options(*_ACTIVATIONS)],
-        "solver": [Options("sgd", "adam",
-                           hints={"lbfgs": "lbfgs is not offered: the Swift core trains by gradient descent"})],
+        "solver": [Options("lbfgs", "sgd", "adam")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Options("auto"), Interval(Integral, 1, None)],
         "learning_rate": [Options("constant", "invscaling", "adaptive")],
@@ -428,6 +445,7 @@ class _BaseMLP(BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None), Infinity()],
+        "max_fun": [Interval(Integral, 1, None)],
     }
 
     def _hidden_sizes(self) -> list[int]:
@@ -445,7 +463,7 @@ class _BaseMLP(BaseEstimator):
     def _check_params(self) -> None:
         check_parameters(self, self._parameter_constraints)
         # The table checks each parameter alone; what depends on two:
-        if self.early_stopping and self.validation_fraction == 0:  # an empty validation set scores nothing
+        if self.early_stopping and self.validation_fraction == 0 and self.solver != "lbfgs":  # nothing to score
             raise ValueError("validation_fraction: expected a float in (0, 1) with early_stopping=True, got 0.0")
 
     # ---- the training loop -----------------------------------------------------------------------
@@ -516,7 +534,7 @@ class _BaseMLP(BaseEstimator):
         row_weights = sample_weights(sample_weight, X.shape[0], X.dtype)
 
         validation = None
-        if self.early_stopping:
+        if self.early_stopping and self.solver != "lbfgs":  # as scikit-learn, lbfgs holds nothing out
             stratify = self._stratify_by(Y)
             # scikit-learn splits the weights with the rows, which leaves the split itself unchanged
             split = train_test_split(X, Y, *([] if row_weights is None else [row_weights]),
@@ -550,6 +568,9 @@ class _BaseMLP(BaseEstimator):
         self._loss_scale = self.n_outputs_ if self._network_loss == "quadratic" else 1
         # scikit-learn reports its log-losses from probabilities clipped to [eps, 1 − eps] (no effect on others)
         network._reported_loss_clip = float(np.finfo(network.dtype).eps)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, Y, row_weights)
+            return self
 
         if not incremental or network.optimizer is None:
             # scikit-learn: a new optimizer for each fit (also under warm_start), kept across partial_fit
@@ -613,6 +634,43 @@ class _BaseMLP(BaseEstimator):
                           f"hasn't converged yet.", ConvergenceWarning)
         return self
 
+    def _fit_lbfgs(self, X: Any, Y: np.ndarray, row_weights: Optional[np.ndarray]) -> None:
+        """scikit-learn's lbfgs: one run of SciPy's L-BFGS-B over the whole set (also for partial_fit, which
+        scikit-learn's MLPRegressor allows), minimising the mean loss + alpha/(2n)·Σ‖W‖² — the network's l2
+        is alpha itself (with sample_weight: the weighted mean + alpha/(2Σw)·Σ‖W‖², scikit-learn's). loss_curve_
+        gets one entry per iteration (scikit-learn's lbfgs keeps none)."""
+        network = self.network_
+        rows = X.shape[0] if row_weights is None else float(np.sum(row_weights, dtype=np.float64))
+        lbfgs = LBFGS(max_iter=int(self.max_iter), max_fun=int(self.max_fun), tol=float(self.tol))
+
+        def scikit_learn_loss(data_loss: float) -> float:
+            """scikit-learn's loss at the network's weights: its squared error also divides by the outputs."""
+            return data_loss / self._loss_scale + 0.5 * self.alpha * _squared_weights(network) / rows
+
+        def record(iteration: int, logs: dict) -> None:
+            self.loss_ = scikit_learn_loss(logs["loss"])
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print("Iteration %d, loss = %.8f" % (len(self.loss_curve_), self.loss_))
+
+        network.fit(X, Y, optimizer=lbfgs, l2=float(self.alpha), callbacks=[record], verbose=0,
+                    sample_weight=row_weights)
+        result = lbfgs.result
+        self.n_iter_ = min(int(result.nit), int(self.max_iter))
+        # The objective at the final weights, as scikit-learn's loss_ = result.fun (the same for one output)
+        self.loss_ = scikit_learn_loss(result.fun - 0.5 * self.alpha * _squared_weights(network) / rows)
+        if self.best_loss_ is not None and self.loss_curve_:
+            self.best_loss_ = min(self.best_loss_, *self.loss_curve_)
+        if result.status != 0:  # scikit-learn's wording (sklearn.utils.optimize._check_optimize_result)
+            message = (f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={result.status}):\n"
+                       f"{result.message}\n")
+            if self.n_iter_ == self.max_iter:
+                message += (f"\nIncrease the number of iterations to improve the convergence "
+                            f"(max_iter={self.max_iter}).")
+            message += ("\nYou might also want to scale the data as shown in:\n"
+                        "    https://scikit-learn.org/stable/modules/preprocessing.html")
+            warnings.warn(message, ConvergenceWarning)
+
     def _forward(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
         X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse="csr")
@@ -637,7 +695,7 @@ class _BaseMLP(BaseEstimator):
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multilayer perceptron classifier trained by the sgdswift core, with scikit-learn's API and the
-    semantics of `sklearn.neural_network.MLPClassifier` for solver "sgd" or "adam".
+    semantics of `sklearn.neural_network.MLPClassifier` for solver "sgd", "adam" or "lbfgs".
 
     Output layer and loss, by the targets: two classes → one logistic unit with binary cross-entropy;
     more classes → softmax with cross-entropy; a multilabel indicator matrix (n_samples, n_labels) →
@@ -650,10 +708,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Units per hidden layer; () trains a network without hidden layers.
     activation : {"relu", "identity", "logistic", "tanh"}, default "relu"
         Activation of the hidden layers.
-    solver : {"adam", "sgd"}, default "adam"
+    solver : {"adam", "sgd", "lbfgs"}, default "adam"
         "sgd": `sgdswift.SGD(lr=learning_rate_init, momentum, nesterov=nesterovs_momentum)`;
-        "adam": `sgdswift.Adam(lr=learning_rate_init, betas=(beta_1, beta_2), eps=epsilon)`.
-        ("lbfgs" is not offered.) SGD momentum is torch's form, b ← μb + g, θ ← θ − ηb (Nesterov:
+        "adam": `sgdswift.Adam(lr=learning_rate_init, betas=(beta_1, beta_2), eps=epsilon)`;
+        "lbfgs": `sgdswift.LBFGS(max_iter, max_fun, tol)`, full-batch L-BFGS by SciPy's L-BFGS-B (needs
+        SciPy) minimising the mean loss + alpha/(2n)·Σ‖W‖² over all n rows, as scikit-learn; batch_size,
+        the learning-rate and momentum parameters, shuffle, early_stopping and n_iter_no_change do
+        not apply to it, and MLPClassifier.partial_fit refuses it (AttributeError, as scikit-learn).
+        For several regression targets scikit-learn hands SciPy a loss divided by the number of
+        outputs with a gradient that is not; lbfgs here minimises the squared error with its own
+        gradient, so only single-target fits follow scikit-learn's iterates. SGD momentum is torch's form, b ← μb + g, θ ← θ − ηb (Nesterov:
         θ ← θ − η(g + μb)); scikit-learn's v ← μv − ηg, θ ← θ + v is the same sequence of weights
         while η is constant, and where learning_rate changes η the buffer is rescaled,
         b ← (η_old/η_new)·b, so that v = −ηb carries the old rate as scikit-learn's does. Adam
@@ -674,6 +738,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     learning_rate_init : float > 0, default 1e-3
     power_t : float ≥ 0, default 0.5
     max_iter : int ≥ 1, default 200
+        (lbfgs: L-BFGS iterations at most.)
         Epochs of `fit` (a ConvergenceWarning when they run out before the stopping rule fires).
     shuffle : bool, default True
         Visit the rows in a new seeded order each epoch.
@@ -681,6 +746,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Seeds the initial weights (the same as scikit-learn's for the same int), the early-stopping
         split and the network's shuffling seed.
     tol : float ≥ 0, default 1e-4
+        (lbfgs: stop when every gradient component is at most tol, SciPy's gtol.)
+    max_fun : int ≥ 1, default 15000
+        lbfgs only: loss evaluations at most (checked at the end of each iteration, as SciPy does).
     n_iter_no_change : int ≥ 1, default 10
         Stopping rule: without early stopping, training stops when the training loss (loss_curve_) has
         not fallen below best_loss_ − tol for more than n_iter_no_change consecutive epochs; with
@@ -713,6 +781,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     intercepts_ : list of ndarray, shape (fan_out,)
         Views of the network's biases; assignable as coefs_.
     loss_, loss_curve_ : float, list of float
+        lbfgs: loss_ is the objective at the final weights (scikit-learn's result.fun), loss_curve_
+        the objective at each iteration's accepted weights (scikit-learn keeps no loss_curve_ for
+        lbfgs). The stochastic solvers:
         scikit-learn's training loss per epoch: the data loss (exact, averaged over rows as trained;
         the log-loss −Σ y log p from the probabilities clipped to [eps, 1 − eps], eps that of the
         network's dtype, as scikit-learn reports it: at most −log eps per output and row)
@@ -723,7 +794,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     validation_scores_, best_validation_score_ : list of float, float, or None
         Accuracy on the held-out rows after every epoch and its best (None without early stopping).
     n_iter_ : int
-        Epochs run by the last fit (1 after partial_fit).
+        Epochs run by the last fit (1 after partial_fit); lbfgs: iterations, min(SciPy's nit, max_iter).
     t_ : int
         Training samples seen over all fits.
     n_features_in_, feature_names_in_, n_outputs_, n_layers_, out_activation_
@@ -759,6 +830,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
+    @available_if(_stochastic_solver)
     def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None,
                     classes: Optional[ArrayLike] = None) -> "MLPClassifier":
         """One epoch over (X, y), continuing the fitted network and its optimizer.
@@ -917,7 +989,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer perceptron regressor trained by the sgdswift core, with scikit-learn's API and the
-    semantics of `sklearn.neural_network.MLPRegressor` for solver "sgd" or "adam".
+    semantics of `sklearn.neural_network.MLPRegressor` (loss "squared_error" or "poisson") for solver "sgd",
+    "adam" or "lbfgs".
 
     The parameters are those of `MLPClassifier` (see there: solver, alpha's mapping onto the network's
     l2, the stopping rule, sample_weight), and `loss`; early stopping scores R² (`r2_score`, averaged
@@ -961,13 +1034,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  random_state: Any = None, tol: float = 1e-4, verbose: Union[bool, int] = False,
                  warm_start: bool = False, momentum: float = 0.9, nesterovs_momentum: bool = True,
                  early_stopping: bool = False, validation_fraction: float = 0.1, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10):
+                 beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10, max_fun: int = 15000):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
                          warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
                          early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
-                         beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change)
+                         beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun)
         self.loss = loss
 
     def _stratify_by(self, Y: np.ndarray) -> None:

@@ -8,16 +8,19 @@ An optimizer trains a network (`net.fit(X, Y, optimizer=sg.Adam())`) or updates 
 place (`opt.step([v], [grad])`): C-contiguous, writable float32 or float64 arrays, never copied. Its
 state belongs to the parameters it first updated (a network, or a list of arrays of fixed shapes);
 `reset()` frees it for others.
+
+`LBFGS` is of another kind: a quasi-Newton method over all the rows, driven by SciPy, for
+`Network.fit` only.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
 from . import _core
-from ._checks import DTYPES, flag, pair, real
+from ._checks import DTYPES, MAX_EPOCHS, flag, integer, pair, real
 
 
 class Optimizer:
@@ -327,3 +330,87 @@ class _ScikitLearnAdam(Adam):
 
 
 OPTIMIZERS = {cls.__name__: cls for cls in (SGD, AdaGrad, RMSProp, Adam, AdamW, _ScikitLearnAdam)}
+
+
+class LBFGS:
+    r"""Full-batch L-BFGS (Liu & Nocedal 1989) for `Network.fit(X, y, optimizer=sg.LBFGS(...))`, run by
+    SciPy's `scipy.optimize.minimize(method="L-BFGS-B")` (Byrd, Lu, Nocedal & Zhu 1995, without bounds)
+    over the Swift core's loss and gradient on all the rows. SciPy is needed for this optimizer only.
+
+    Each iteration k moves along a quasi-Newton direction and accepts a step length t_k found by a
+    line search satisfying the strong Wolfe conditions:
+
+    $$
+    \begin{aligned}
+    d_k &= -H_k \nabla C(\theta_k), \qquad \theta_{k+1} = \theta_k + t_k d_k \\
+    s_k &= \theta_{k+1} - \theta_k, \qquad y_k = \nabla C(\theta_{k+1}) - \nabla C(\theta_k)
+    \end{aligned}
+    $$
+
+    where H_k, the inverse-Hessian estimate, is never formed: its product with the gradient is
+    computed from the last m pairs (s_i, y_i) (m = `history_size`) by the two-loop recursion, starting
+    from H⁰ = (s·y / y·y) I. Every function evaluation is one call into the core (the mean loss and its
+    gradient over all rows, plus the L2 term of `fit(l2=λ)`: λ/(2n) Σ‖W‖², gradient (λ/n) W).
+
+    Parameters
+    ----------
+    max_iter
+        Iterations at most (each is one entry of the History).
+    max_fun
+        Function evaluations at most; checked at the end of each iteration, so the last iteration may
+        go a few evaluations beyond it (as SciPy does).
+    tol
+        Stop when the largest gradient component max_i |∂C/∂θ_i| ≤ tol (SciPy's `gtol`).
+    ftol
+        Also stop when an iteration decreases C by at most ftol relative to max(|C_k|, |C_k+1|, 1)
+        (SciPy's `ftol`, whose default this is, as scikit-learn uses it); 0 leaves only `tol`.
+    history_size
+        m, the pairs (s_i, y_i) kept (SciPy's `maxcor`).
+
+    Attributes
+    ----------
+    result
+        SciPy's `OptimizeResult` of the last fit (`nit`, `nfev`, `message`, `fun`, `status`: 0
+        converged, 1 a limit reached, 2 the line search failed, 99 a callback stopped it); None before.
+
+    L-BFGS keeps no state between fits (each fit starts with an empty history of pairs), so it is not
+    kept as the network's `optimizer`. SciPy works in float64: a float32 network's parameters are
+    rounded to float32 at each evaluation and its gradient widened to float64 for SciPy.
+    """
+
+    def __init__(self, max_iter: int = 200, max_fun: int = 15000, tol: float = 1e-4, ftol: float = 2.220446049250313e-09,
+                 history_size: int = 10):
+        self.max_iter = integer(max_iter, "max_iter", 1, MAX_EPOCHS)
+        self.max_fun = integer(max_fun, "max_fun", 1)
+        self.tol = real(tol, "tol")
+        self.ftol = real(ftol, "ftol")
+        self.history_size = integer(history_size, "history_size", 1, 2**31 - 1)  # SciPy passes it as a C int
+        self.result: Any = None
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments: `sg.LBFGS(**opt.get_config())` is the same optimizer."""
+        return {"max_iter": self.max_iter, "max_fun": self.max_fun, "tol": self.tol, "ftol": self.ftol,
+                "history_size": self.history_size}
+
+    def __repr__(self) -> str:
+        return f"LBFGS({', '.join(f'{key}={value!r}' for key, value in self.get_config().items())})"
+
+    def _minimizer(self) -> Callable[[Callable[[np.ndarray], tuple[float, np.ndarray]], np.ndarray,
+                                       Callable[[Any], None]], Any]:
+        """run(objective, start, on_iteration): SciPy's L-BFGS-B from `start` over objective(x) -> (C, ∇C)
+        in float64, calling on_iteration(intermediate_result) with each accepted iterate (raising
+        StopIteration there ends the run); returns SciPy's OptimizeResult, also kept in `result`.
+        Raises ImportError here, before any fit begins, when SciPy is missing."""
+        try:
+            from scipy.optimize import minimize  # optional dependency, only needed by this optimizer
+        except ImportError as error:
+            raise ImportError("sg.LBFGS (solver='lbfgs') needs SciPy, which is not installed: pip install scipy") \
+                from error
+
+        def run(objective: Callable[[np.ndarray], tuple[float, np.ndarray]], start: np.ndarray,
+                on_iteration: Callable[[Any], None]) -> Any:
+            self.result = minimize(objective, start, method="L-BFGS-B", jac=True, callback=on_iteration,
+                                   options={"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol,
+                                            "ftol": self.ftol, "maxcor": self.history_size})
+            return self.result
+        return run

@@ -1312,7 +1312,7 @@ EST_PARAMS = {
                  ("-1", False), ("2.5", False), ("True", False), ("None", False), ("'5'", False), ("nan", False)],
     "activation": [("'relu'", True), ("'tanh'", True), ("'logistic'", True), ("'identity'", True),
                    ("'sigmoid'", False), ("'softmax'", False), ("'RELU'", False), ("None", False), ("3", False)],
-    "solver": [("'sgd'", True), ("'adam'", True), ("'lbfgs'", False), ("'SGD'", False), ("None", False)],
+    "solver": [("'sgd'", True), ("'adam'", True), ("'lbfgs'", True), ("'newton'", False), ("'SGD'", False), ("None", False)],
     "alpha": [("0.0", True), ("1e-4", True), ("1", True), ("0", True), ("1e308", True), ("-1.0", False),
               ("nan", False), ("inf", False), ("True", False), ("'0.1'", False), ("None", False)],
     "batch_size": [("'auto'", True), ("1", True), ("2", True), ("3", True), ("200", True), ("np.int64(2)", True),
@@ -1340,6 +1340,8 @@ EST_PARAMS = {
                 ("inf", False)],
     "n_iter_no_change": [("10", True), ("1", True), ("2", True), ("inf", True), ("0", False), ("-1", False),
                          ("1.5", False), ("None", False)],
+    "max_fun": [("15000", True), ("1", True), ("3", True), ("0", False), ("-1", False), ("2.5", False),
+                ("None", False)],
     "verbose": [("False", True), ("0", True), ("1", True), ("True", True), ("2", True), ("-1", False),
                 ("1.5", False), ("'yes'", False)],
     "warm_start": [("False", True), ("True", True), ("'no'", False), ("1", False)],
@@ -1380,11 +1382,13 @@ class EstData:
     columns: int = 1  # the number of regression targets
 
 
-def est_params(draw, safe: bool) -> dict:
-    """Constructor keyword arguments {name: (code, validity)}; `safe`: only valid values that train cleanly."""
+def est_params(draw, safe: bool, lbfgs: bool = True) -> dict:
+    """Constructor keyword arguments {name: (code, validity)}; `safe`: only valid values that train cleanly;
+    not `lbfgs`: never solver='lbfgs' (for a classifier's partial_fit, which lbfgs does not have)."""
     def options(name: str) -> list:
         valid = [(c, v) for c, v in EST_PARAMS[name] if v is True and not (safe and (name, c) in EST_RISKY)]
-        return valid if safe else valid * 2 + EST_PARAMS[name]
+        drawn = valid if safe else valid * 2 + EST_PARAMS[name]
+        return drawn if lbfgs or name != "solver" else [(c, v) for c, v in drawn if c != "'lbfgs'"]
     kwargs = {name: pick(draw, [o for o in EST_PARAMS[name] if o[1] is True][:4] * 3 + ([] if safe else EST_PARAMS[name]))
               for name in ("hidden_layer_sizes", "max_iter")}
     for name in subset(draw, EST_OTHER_PARAMS, 0, 4):
@@ -1614,8 +1618,8 @@ def estimator_cases(draw) -> Case:
         return ", ".join(f"{key}={code}" for key, (code, _) in kwargs.items())
 
     if action in ("fit", "partial_fit"):
-        kwargs = est_params(draw, safe=False)
         incremental = action == "partial_fit"
+        kwargs = est_params(draw, safe=False, lbfgs=not (classifier and incremental))
         invalid, either = est_param_expectation(kwargs, incremental)
         x, xv = est_x(draw, rows, features, need_features=False)
         y = est_y_classifier(draw, rows) if classifier else est_y_regressor(draw, rows)
@@ -1673,7 +1677,7 @@ def estimator_cases(draw) -> Case:
                     messages=SKLEARN_MESSAGES, prepare=est_snapshot, refused=est_refused_check)
 
     # a fitted estimator (valid, safe hyper-parameters; clean data), then one call on it
-    kwargs = est_params(draw, safe=True)
+    kwargs = est_params(draw, safe=True, lbfgs=not classifier)  # the calls below may include partial_fit
     X0 = rng.normal(size=(max(rows, 4), features))
     if classifier:
         pool = LABEL_POOLS[pick(draw, sorted(LABEL_POOLS))]
