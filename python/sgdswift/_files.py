@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, BinaryIO, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -14,16 +14,21 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def write_npz(path: PathLike, arrays: Mapping[str, np.ndarray]) -> None:
-    """Writes `arrays` to `path` as an .npz archive, atomically: into a temporary file in the same
+    """Writes `arrays` to `path` as an .npz archive, atomically (see `write_atomically`)."""
+    contents: dict[str, Any] = dict(arrays)  # (NumPy's stub would take a key "allow_pickle" for its flag)
+    write_atomically(path, lambda file: np.savez(file, **contents))
+
+
+def write_atomically(path: PathLike, write: Callable[[BinaryIO], Any]) -> None:
+    """Calls `write` with a binary file that becomes `path` atomically: a temporary file in the same
     directory, flushed to disk and given the permissions the umask gives new files, then renamed over
     `path`; the directory is flushed last so that the rename itself survives a crash."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".sgdswift-", suffix=".tmp")
     try:
-        contents: dict[str, Any] = dict(arrays)  # (NumPy's stub would take a key "allow_pickle" for its flag)
         with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **contents)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         umask = os.umask(0)  # the only way to read the umask is to set it

@@ -45,7 +45,8 @@ class History:
             self.history["grad_norm"] = gradient_norms.tolist()
 
     def __repr__(self) -> str:
-        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+        last = ", ".join(f"{key}={values[-1]:.4g}" for key, values in self.history.items() if key != "grad_norm")
+        return f"History(epochs={len(self.epoch)}{', last: ' + last if last else ''})"
 
     def plot(self, keys: Optional[Sequence[str]] = None, *, axes: Union["Axes", Sequence["Axes"], None] = None,
              ) -> list["Axes"]:

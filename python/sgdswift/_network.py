@@ -13,7 +13,7 @@ from . import _core
 from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, flag, float_dtype, integer, is_sparse, numeric_array,
                       one_of, pair, rate_schedule, real, sample_weights, sparse_rows)
 from ._checks import name as check_name
-from ._files import PathLike, read_npz, write_npz
+from ._files import PathLike, read_npz, write_atomically, write_npz
 from ._history import RECORD_FIELDS, History, epoch_logs
 from .callbacks import CallbackList, Callbacks, EpochPrinter, ProgressBar
 from .optim import LBFGS, SGD, Optimizer
@@ -160,7 +160,41 @@ class Network:
 
     def __repr__(self) -> str:
         return (f"Network({self._sizes}, hidden={self.hidden!r}, output={self.output!r}, loss={self.loss_name!r}, "
-                f"dtype={str(self._dtype)!r})")
+                f"dtype={str(self._dtype)!r}, parameters={self._parameters.size})")
+
+    def _layer_activations(self) -> list[str]:
+        """One activation name per layer: the hidden layers' (one name for all, or one each), then the output's."""
+        hidden = self.hidden
+        hidden_names = [hidden] * (len(self._sizes) - 2) if isinstance(hidden, str) else list(hidden)
+        return hidden_names + [self.output]
+
+    def _layer_dropout(self) -> list[str]:
+        """Each layer's dropout rate as the summary shows it: "—" without dropout and for the output layer."""
+        rate = getattr(self, "dropout", None)  # networks without dropout have no such attribute, or None/0
+        hidden_layers = len(self._sizes) - 2
+        rates = [rate] * hidden_layers if rate is None or isinstance(rate, (int, float)) else list(rate)
+        return [f"{r:g}" if r else "—" for r in rates] + ["—"]
+
+    def summary(self) -> str:
+        """Prints and returns a table of the layers: for layer l, its input → output size, activation,
+        dropout rate (— when none) and parameter count fan_in·fan_out + fan_out (W_l and b_l); then the
+        total Σ_l (fan_in·fan_out + fan_out), the dtype and the parameters' memory."""
+        header = ("Layer", "Input → output", "Activation", "Dropout", "Parameters")
+        rows = [(str(layer), f"{fan_in} → {fan_out}", activation, dropout, f"{fan_in * fan_out + fan_out:,}")
+                for layer, (fan_in, fan_out, activation, dropout) in enumerate(
+                    zip(self._sizes, self._sizes[1:], self._layer_activations(), self._layer_dropout()), start=1)]
+        widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+
+        def line(cells: Sequence[str]) -> str:
+            return "  ".join(cell.rjust(width) if column in (0, 4) else cell.ljust(width)
+                             for column, (cell, width) in enumerate(zip(cells, widths))).rstrip()
+
+        rule = "─" * len(line(header))
+        table = "\n".join([line(header), rule, *map(line, rows), rule,
+                           f"Total parameters: {self._parameters.size:,} ({self._dtype}, "
+                           f"{_memory(self._parameters.nbytes)})"])
+        print(table)
+        return table
 
     # ---- inputs ----------------------------------------------------------------------------------
 
@@ -296,11 +330,42 @@ class Network:
             return weights, None
         return weights[:training_rows], weights[training_rows:]
 
+    def _class_row_weights(self, class_weight: Any, Y: np.ndarray) -> np.ndarray:
+        """Each row's class weight (float64 (n,)) for fit's class_weight, given the checked targets Y."""
+        outputs = self._sizes[-1]
+        if Y.dtype == np.int64:
+            labels = Y
+        elif outputs == 1 and self.output == "sigmoid" and np.isin(Y, (0, 1)).all():
+            labels = Y[:, 0].astype(np.int64)
+        else:
+            raise ValueError("class_weight: applies to class labels (int labels (n,) of a network with several "
+                             "outputs, or 0/1 targets of one sigmoid output), got targets of shape "
+                             f"{Y.shape} for {outputs} output(s) with output {self.output!r}")
+        classes = max(outputs, 2)
+        counts = np.bincount(labels, minlength=classes)
+        if isinstance(class_weight, str):
+            one_of(class_weight, "class_weight", ("balanced",))
+            present = counts > 0
+            per_class = np.ones(classes)
+            per_class[present] = labels.size / (present.sum() * counts[present])
+        elif isinstance(class_weight, dict):
+            per_class = np.ones(classes)
+            for label, weight in class_weight.items():
+                if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)) \
+                        or not 0 <= label < classes:
+                    raise ValueError(f"class_weight: expected labels in 0..{classes - 1} as keys, got {label!r}")
+                per_class[label] = real(weight, f"class_weight[{label}]")
+        else:
+            raise TypeError(f"class_weight: expected a dict {{label: weight}} or 'balanced', got "
+                            f"{type(class_weight).__name__}")
+        return per_class[labels]
+
     def fit(self, X: Any, Y: Any, epochs: int = 30, batch_size: Optional[int] = 10, lr: Optional[float] = None,
             optimizer: Union[Optimizer, LBFGS, None] = None, schedule: Optional[ScheduleLike] = None,
             shuffle: bool = True, validation_data: Optional[tuple[Any, ...]] = None, validation_split: float = 0.0,
             l2: float = 0.0, clip_norm: Optional[float] = None, normalize_gradient: bool = False,
-            callbacks: Callbacks = None, verbose: Union[bool, int] = 1, sample_weight: Any = None) -> History:
+            callbacks: Callbacks = None, verbose: Union[bool, int] = 1, sample_weight: Any = None,
+            class_weight: Union[dict[int, float], str, None] = None) -> History:
         """Trains by mini-batch gradient descent: each epoch visits the rows in a new seeded random order
         (if `shuffle`) in batches of `batch_size` (1: stochastic GD; None: the whole set, batch GD; a
         last partial batch is used), and per batch of m rows takes one optimizer step with the gradient
@@ -361,6 +426,12 @@ class Network:
             is skipped (no step). The history's loss is the batches' weighted means averaged over the
             rows as trained (scikit-learn's loss_), its accuracy the weight of the rows classified
             right over the total weight.
+        class_weight
+            For class labels only (int labels (n,) of several outputs, or 0/1 targets of one sigmoid
+            output): a dict {label: weight ≥ 0} (labels left out weigh 1) or "balanced", the weight
+            n / (k · n_c) for the n_c rows of class c among the k classes present in y (scikit-learn's
+            definition, counted over all n rows given, before any validation_split). Row i then
+            weighs class_weight[yᵢ] · sample_weight[i], as in scikit-learn.
 
         Returns
         -------
@@ -368,7 +439,13 @@ class Network:
             The History, also kept in `net.history`.
         """
         X, Y = self._data(X, Y)
-        weights = sample_weights(sample_weight, X.shape[0], self._dtype)
+        if class_weight is None:
+            weights = sample_weights(sample_weight, X.shape[0], self._dtype)
+        else:
+            weights = self._class_row_weights(class_weight, Y)
+            if sample_weight is not None:
+                weights *= sample_weights(sample_weight, X.shape[0], np.dtype(np.float64))
+            weights = sample_weights(weights, X.shape[0], self._dtype, "class_weight")
         epochs = integer(epochs, "epochs", 0, MAX_EPOCHS)
         optimizer = self._choose_optimizer(lr, optimizer)
         shuffle = flag(shuffle, "shuffle")
@@ -547,6 +624,41 @@ class Network:
             init=np.array(self.init), dtype=np.array(str(self._dtype)), seed=np.array(self._seed, dtype=np.uint64),
             fits=np.array(self._fits, dtype=np.int64), parameters=self._parameters,
             **(self.optimizer._export() if self.optimizer is not None else {})))
+
+    def export(self, path: PathLike, format: Optional[str] = None) -> None:
+        """Writes the inference graph — what `predict` computes — to `path` as an ONNX model (opset 20),
+        atomically as `save` writes: input "X" of shape (batch, inputs), output "Y" (batch, outputs),
+        both of the network's dtype; per layer a Gemm a_prev·W_l + b_l and the layer's activation with
+        ONNX's own op (Sigmoid, Relu, Tanh, Identity, Softmax over each row, Exp). `format` is "onnx",
+        or None to infer it from the file name's ".onnx". Needs the `onnx` package
+        (`pip install onnx`, or `pip install sgdswift[onnx]`); the graph is checked with
+        `onnx.checker` before it is written. Run it with e.g. onnxruntime:
+        `onnxruntime.InferenceSession(path).run(None, {"X": X})[0]`."""
+        if format is None:
+            if not str(path).lower().endswith(".onnx"):
+                raise ValueError(f"format: cannot tell the format from the file name {str(path)!r}; name it "
+                                 f"'….onnx' or pass format='onnx'")
+            format = "onnx"
+        one_of(format, "format", ("onnx",))
+        try:
+            from . import _onnx
+        except ImportError as error:
+            raise ImportError("Network.export needs the onnx package, which is not installed: pip install onnx "
+                              "(or pip install sgdswift[onnx])") from error
+        model = _onnx.model(self._weights, self._biases, self._layer_activations(), repr(self))
+        write_atomically(path, lambda file: _onnx.write(model, file))
+
+
+def _memory(size: int) -> str:
+    """A byte count in B, KiB, MiB or GiB."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB"):
+        value /= 1024
+        if value < 1024:
+            return f"{value:.4g} {unit}"
+    return f"{value / 1024:.4g} GiB"
 
 
 def load(path: PathLike) -> Network:

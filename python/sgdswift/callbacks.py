@@ -7,6 +7,7 @@ with any of the methods of `Callback`. The GIL is taken only for these calls. Re
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import shutil
 import sys
 import time
@@ -27,6 +28,12 @@ class Trainable(Protocol):
 
 class Callback:
     """Hooks of the training loop; override the ones you need. Epochs and batches count from 0."""
+
+    def __repr__(self) -> str:
+        """The class and the constructor's arguments as the callback keeps them."""
+        arguments = ", ".join(f"{name}={getattr(self, name)!r}" for name in inspect.signature(type(self)).parameters
+                              if hasattr(self, name))
+        return f"{type(self).__name__}({arguments})"
 
     def on_train_begin(self, network: Trainable) -> None:
         """Called once by `fit` before the first epoch."""

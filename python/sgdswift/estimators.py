@@ -676,6 +676,13 @@ class _BaseMLP(BaseEstimator):
         X = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse="csr")
         return self.network_.predict(X)
 
+    def export(self, path: Union[str, "os.PathLike[str]"], format: Optional[str] = None) -> None:
+        """Writes the fitted network to `path` as an ONNX model: `network_.export(path, format)`. Its
+        output "Y" is the network's (for a classifier the class probabilities; with two classes the
+        probability of classes_[1] alone), not the labels `predict` maps them to."""
+        check_is_fitted(self)
+        self.network_.export(path, format)
+
     # ---- pickling: the network through Network.save (its core is not picklable) ---------------------
 
     def __getstate__(self) -> dict:
