@@ -128,7 +128,8 @@ def tolerance(value: Any, name: str, *, positive: bool) -> float:
 def one_of(value: Any, name: str, options: Sequence[Any]) -> Any:
     """One of a few fixed values (compared with ==)."""
     if value not in options:
-        listed = ", ".join(repr(option) for option in options[:-1]) + f" or {options[-1]!r}"
+        listed = ", ".join(repr(option) for option in options[:-1]) + f" or {options[-1]!r}" if len(options) > 1 \
+            else repr(options[0])
         raise ValueError(f"{name}: expected {listed}, got {value!r}")
     return value
 

@@ -344,7 +344,8 @@ class Network:
         classes = max(outputs, 2)
         counts = np.bincount(labels, minlength=classes)
         if isinstance(class_weight, str):
-            one_of(class_weight, "class_weight", ("balanced",))
+            if class_weight != "balanced":
+                raise ValueError(f"class_weight: expected a dict {{label: weight}} or 'balanced', got {class_weight!r}")
             present = counts > 0
             per_class = np.ones(classes)
             per_class[present] = labels.size / (present.sum() * counts[present])
