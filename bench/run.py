@@ -4,7 +4,8 @@
 
 Peers (`pip install .[bench]`): a vectorised NumPy implementation (always), scikit-learn's
 MLPClassifier (partial_fit), PyTorch on the CPU (nn.Sequential + torch.optim, threads = cores) and
-JAX (a jitted step per mini-batch, and the whole epoch jitted with lax.scan). A peer that is not
+JAX (a jitted step per mini-batch, and the whole epoch jitted with lax.scan); for predict also ONNX
+Runtime on the exported network (`pip install onnx onnxruntime`). A peer that is not
 installed is reported as missing. Each figure is the median of `--epochs` timed epochs after one
 warm-up epoch, data shuffled every epoch, float32 everywhere; each (configuration, peer) runs in a
 process of its own, so that no peer's threads or libraries slow another. The table also gives every peer's ratio
@@ -315,7 +316,8 @@ def _timed(function):
 
 
 def predict_throughput(X, repeats=5):
-    """Images per second of predict on all of X, 784-1024-1024-10: sgdswift and NumPy."""
+    """Images per second of predict on all of X, 784-1024-1024-10: sgdswift, NumPy and, when onnx and
+    onnxruntime are installed, ONNX Runtime running the network's `export` (its CPU provider, default threads)."""
     net = sg.Network(CONFIGS["C3"][0], hidden="relu", output="softmax", loss="cross_entropy", seed=0)
     W, b = [w.copy() for w in net.weights], [v.copy() for v in net.biases]
 
@@ -326,8 +328,20 @@ def predict_throughput(X, repeats=5):
             a = np.maximum(z, 0) if layer < len(W) - 1 else np.exp(z - z.max(axis=1, keepdims=True))
         return a / a.sum(axis=1, keepdims=True)
 
+    peers = [("sgdswift", lambda: net.predict(X)), ("NumPy", numpy_predict)]
+    try:
+        import onnxruntime
+    except ImportError:
+        print("onnxruntime missing: no ONNX Runtime predict figure")
+    else:
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, "C3.onnx")
+            net.export(path)
+            session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        inputs = {"X": np.ascontiguousarray(X, dtype=np.float32)}
+        peers.append(("ONNX Runtime", lambda: session.run(None, inputs)))
     results = {}
-    for name, function in (("sgdswift", lambda: net.predict(X)), ("NumPy", numpy_predict)):
+    for name, function in peers:
         function()
         results[name] = len(X) / min(_timed(function) for _ in range(repeats))
     return results
