@@ -806,6 +806,10 @@ FIT_OPTIONS = {
                       ("[2] * len(X)", True), ("np.zeros(len(X))", False), ("-np.ones(len(X))", False),
                       ("np.ones(len(X) + 1)", False), ("np.ones((len(X), 1))", False),
                       ("np.full(len(X), nan)", False), ("'w'", False)],
+    # Valid for class labels only (several outputs here; one output gets real targets, not 0/1): "either".
+    "class_weight": [("None", True), ("'balanced'", None), ("{0: 2.0}", None), ("{0: 0.5, 1: 3}", None),
+                     ("{0: 0}", None), ("'auto'", False), ("{-1: 1.0}", False), ("{0: -1.0}", False),
+                     ("{0: nan}", False), ("{'a': 1.0}", False), ("[1, 2]", False)],
 }
 
 
