@@ -65,6 +65,14 @@ def test_format_argument(tmp_path, rng):
     assert sorted(os.listdir(tmp_path)) == ["model.bin"]
 
 
+def test_an_activation_without_onnx_form_is_refused(tmp_path):
+    from sgdswift import _onnx
+
+    net = sg.Network([3, 2], seed=1)
+    with pytest.raises(ValueError, match="export: activation 'swish' of layer 1 has no ONNX form"):
+        _onnx.model(net.weights, net.biases, ["swish"], "")
+
+
 def test_without_onnx_a_clear_import_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` fail
     monkeypatch.delitem(sys.modules, "sgdswift._onnx", raising=False)  # as if never imported

@@ -170,9 +170,9 @@ class Network:
 
     def _layer_dropout(self) -> list[str]:
         """Each layer's dropout rate as the summary shows it: "—" without dropout and for the output layer."""
-        rate = getattr(self, "dropout", None)  # networks without dropout have no such attribute, or None/0
+        rate: Any = getattr(self, "dropout", None)  # networks without dropout have no such attribute, or None/0
         hidden_layers = len(self._sizes) - 2
-        rates = [rate] * hidden_layers if rate is None or isinstance(rate, (int, float)) else list(rate)
+        rates = [rate] * hidden_layers if np.ndim(rate) == 0 else list(rate)  # one rate for all, or one each
         return [f"{r:g}" if r else "—" for r in rates] + ["—"]
 
     def summary(self) -> str:

@@ -45,6 +45,8 @@ def model(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], activatio
                          numpy_helper.from_array(np.ascontiguousarray(b), f"b{layer}")]
         nodes.append(helper.make_node("Gemm", [layer_input, f"W{layer}", f"b{layer}"], [f"z{layer}"]))
         layer_input = "Y" if layer == len(weights) else f"a{layer}"
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"export: activation {activation!r} of layer {layer} has no ONNX form in this sgdswift")
         nodes += ACTIVATIONS[activation](f"z{layer}", layer_input)
     graph = helper.make_graph(
         nodes, "sgdswift.Network",
