@@ -94,7 +94,8 @@ def test_adam_takes_the_penalised_gradient():
         dW, db = reference.gradient(theta[:layers], theta[layers:], X, y, *ARCHITECTURE.values())
         dW, db = add_penalty(theta[:layers], theta[layers:], dW, db)
         flat = adam.step(np.concatenate([p.ravel() for p in theta]), np.concatenate([g.ravel() for g in dW + db]))
-        theta = [part.reshape(p.shape) for part, p in zip(np.split(flat, np.cumsum([p.size for p in theta])[:-1]), theta)]
+        ends = np.cumsum([p.size for p in theta])[:-1]
+        theta = [part.reshape(p.shape) for part, p in zip(np.split(flat, ends), theta)]
     net.fit(X, y, epochs=3, batch_size=None, shuffle=False, optimizer=sg.Adam(lr=0.01), l1=l1, verbose=0)
     assert_parameters(net, theta)
 
