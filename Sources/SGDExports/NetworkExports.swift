@@ -43,7 +43,8 @@ private struct TypedNetwork<Element: Scalar> {
             epochs: Int(options.epochs), batchSize: Int(options.batch_size), shuffle: options.shuffle != 0,
             seed: options.seed, stream: options.stream, l2: options.l2, clipNorm: options.clip_norm,
             normalizeGradient: options.normalize_gradient != 0, reportBatches: options.report_batches != 0,
-            reportedLossClip: options.reported_loss_clip)
+            reportedLossClip: options.reported_loss_clip, l1: options.l1,
+            dropout: try dropoutRates(options.dropout, count: options.dropout_count))
         return try network.fit(x.inputs(named: "X"), y.targets(named: "Y"), validation: validation,
                                options: trainingOptions, optimizer: optimizer,
                                weights: weights.buffer(named: "sample_weight"),
@@ -67,6 +68,13 @@ private struct TypedNetwork<Element: Scalar> {
             return progress(context, &report) == 0
         }
     }
+}
+
+/// The per-hidden-layer dropout rates of fit options ([] for none); the core validates them.
+private func dropoutRates(_ rates: UnsafePointer<Double>?, count: Int64) throws -> [Double] {
+    guard let rates else { return [] }
+    try require(count >= 0 && count <= 1 << 20, "dropout: \(count) rates")
+    return Array(UnsafeBufferPointer(start: rates, count: Int(count)))
 }
 
 @_cdecl("sgd_network_create")

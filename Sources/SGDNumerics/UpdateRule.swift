@@ -34,9 +34,10 @@ public struct UpdateOperands<T: Scalar> {
     public let gradient: UnsafePointer<T>
     public let next: UnsafeMutablePointer<T>
     public let count: Int
-    /// s and κ of the effective gradient.
+    /// s, κ and κ₁ of the effective gradient.
     public let scale: T
     public let penalty: T
+    public let l1Penalty: T
     /// The first state slot of these scalars; slot k is `slotStride` scalars further on per k.
     public let state: UnsafeMutablePointer<T>
     public let slotStride: Int
@@ -45,19 +46,22 @@ public struct UpdateOperands<T: Scalar> {
     public let step: Int
 
     public init(theta: UnsafePointer<T>, gradient: UnsafePointer<T>, next: UnsafeMutablePointer<T>, count: Int,
-                scale: T, penalty: T, state: UnsafeMutablePointer<T>, slotStride: Int, learningRate: Double, step: Int) {
+                scale: T, penalty: T, l1Penalty: T = 0, state: UnsafeMutablePointer<T>, slotStride: Int,
+                learningRate: Double, step: Int) {
         (self.theta, self.gradient, self.next, self.count) = (theta, gradient, next, count)
         (self.scale, self.penalty, self.state, self.slotStride) = (scale, penalty, state, slotStride)
+        self.l1Penalty = l1Penalty
         (self.learningRate, self.step) = (learningRate, step)
     }
 
     @inlinable public func slot(_ k: Int) -> UnsafeMutablePointer<T> { state + k * slotStride }
 
-    /// g = s·(∇C + κθ) + λθ, the gradient every rule uses: s clips or normalises ∇C (1 when neither),
-    /// κ is Nielsen's L2 term λ_L2/n (weights only, and only in `fit`), λ the weight decay coupled
-    /// into g (0 for AdamW, which decays θ itself).
+    /// g = s·(∇C + κθ + κ₁ sign θ) + λθ, the gradient every rule uses: s clips or normalises ∇C (1 when
+    /// neither), κ is Nielsen's L2 term λ_L2/n and κ₁ the L1 term λ_L1/n (weights only, and only in
+    /// `fit`; sign 0 = 0), λ the weight decay coupled into g (0 for AdamW, which decays θ itself).
     @inlinable @inline(__always)
     public func effectiveGradient(_ i: Int, weightDecay lambda: T) -> T {
-        scale * (gradient[i] + penalty * theta[i]) + lambda * theta[i]
+        let sign: T = (theta[i] > 0 ? 1 : 0) - (theta[i] < 0 ? 1 : 0)
+        return scale * (gradient[i] + penalty * theta[i] + l1Penalty * sign) + lambda * theta[i]
     }
 }

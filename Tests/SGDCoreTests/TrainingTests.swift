@@ -116,6 +116,43 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    func testL1AddsLambdaOverNTimesTheSignOfTheWeightsOnly() throws {
+        let plain = try problem(), regularised = try problem()
+        for p in [plain, regularised] { p.network.parameters.base[1] = 0 }  // sign 0 = 0: no L1 term
+        let initial = parameters(plain.network)
+        let lambda = 2.0, eta = 0.5, n = Double(plain.x.rows)
+        _ = try plain.network.fit(.dense(plain.x), plain.y, options: TrainingOptions(epochs: 1, batchSize: 40),
+                                  optimizer: try sgd(eta))
+        _ = try regularised.network.fit(.dense(regularised.x), regularised.y,
+                                        options: TrainingOptions(epochs: 1, batchSize: 40, l1: lambda),
+                                        optimizer: try sgd(eta))
+        let after = parameters(plain.network), regularisedAfter = parameters(regularised.network)
+        for layer in plain.network.layers {
+            for i in layer.weightOffset..<layer.biasOffset {  // weights: W − η(g + λ/n sign W)
+                let sign: Double = initial[i] > 0 ? 1 : initial[i] < 0 ? -1 : 0
+                assertClose(regularisedAfter[i], after[i] - eta * lambda / n * sign, relative: 1e-13)
+            }
+            for i in layer.biasOffset..<(layer.weightOffset + layer.parameterCount) {  // biases: untouched by λ
+                XCTAssertEqual(regularisedAfter[i], after[i])
+            }
+        }
+    }
+
+    /// Rates of 0 are no dropout, bit for bit; a positive rate changes training, reproducibly.
+    func testDropoutIsSeededAndZeroRatesChangeNothing() throws {
+        var results: [[Double]] = []
+        for dropout in [[], [0.0], [0.5], [0.5]] {
+            let p = try problem(rows: 300)  // two chunks per batch: the masks continue across chunks
+            _ = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 2, batchSize: 300, seed: 4,
+                                                                             dropout: dropout),
+                                  optimizer: try sgd(0.5))
+            results.append(parameters(p.network))
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertNotEqual(results[1], results[2])
+        XCTAssertEqual(results[2], results[3])
+    }
+
     func testClippingAndNormalisingBoundTheStep() throws {
         for options in [TrainingOptions(epochs: 1, batchSize: 40, clipNorm: 1e-3),
                         TrainingOptions(epochs: 1, batchSize: 40, normalizeGradient: true)] {
@@ -241,5 +278,12 @@ final class TrainingTests: XCTestCase {
             _ = try p.network.fit(.dense(p.x), p.y, options: TrainingOptions(epochs: 1, batchSize: 1, l2: -1),
                                   optimizer: try self.sgd(1))
         }.contains("l2"))
+        for options in [TrainingOptions(epochs: 1, batchSize: 1, l1: -1), TrainingOptions(epochs: 1, batchSize: 1, l1: .nan),
+                        TrainingOptions(epochs: 1, batchSize: 1, dropout: [1]),
+                        TrainingOptions(epochs: 1, batchSize: 1, dropout: [.nan]),
+                        TrainingOptions(epochs: 1, batchSize: 1, dropout: [0.5, 0.5])] {
+            let message = coreErrorMessage { _ = try p.network.fit(.dense(p.x), p.y, options: options, optimizer: try self.sgd(1)) }
+            XCTAssertTrue(message.contains(options.l1 != 0 ? "l1" : "dropout"), message)
+        }
     }
 }

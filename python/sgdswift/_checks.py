@@ -50,6 +50,17 @@ def real(value: Any, name: str, low: float = 0.0, high: float = float("inf"), *,
     return value
 
 
+def dropout_rates(value: Any, name: str, hidden_layers: int) -> list[float]:
+    """Dropout rates p in [0, 1), one per hidden layer: a number for all of them, or a sequence with one
+    per hidden layer."""
+    if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes)):
+        rates = [real(rate, f"{name}[{l}]", 0, 1) for l, rate in enumerate(np.asarray(value, dtype=object).ravel())]
+        if np.ndim(value) != 1 or len(rates) != hidden_layers:
+            raise ValueError(f"{name}: expected one rate per hidden layer ({hidden_layers}), got {len(rates)}")
+        return rates
+    return [real(value, name, 0, 1)] * hidden_layers
+
+
 def flag(value: Any, name: str) -> bool:
     """True or False (Python's or NumPy's bool; not 0 or 1)."""
     if not isinstance(value, (bool, np.bool_)):

@@ -87,6 +87,7 @@ typedef enum {
     BUFFER_TARGETS,        /* 1-D int64 class labels, or 2-D of the dtype */
     BUFFER_VECTOR,         /* of the dtype, any shape, taken as its flat values */
     BUFFER_FLOAT64_OUTPUT, /* float64, any shape, taken as its flat values; always writable */
+    BUFFER_FLOAT64,        /* float64, any shape, taken as its flat values; read only */
 } BufferKind;
 
 /* One buffer argument of a call, declared by its method: begin_call acquires it, end_call releases it. */
@@ -173,7 +174,8 @@ static int acquire_sparse(BufferRequest *request, int dtype) {
 static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype) {
     static const char *const expected[] = {[BUFFER_MATRIX] = "a 2-D", [BUFFER_INPUTS] = "a 2-D",
                                            [BUFFER_TARGETS] = "1-D int64 labels or a 2-D",
-                                           [BUFFER_VECTOR] = "a", [BUFFER_FLOAT64_OUTPUT] = "a writable"};
+                                           [BUFFER_VECTOR] = "a", [BUFFER_FLOAT64_OUTPUT] = "a writable",
+                                           [BUFFER_FLOAT64] = "a"};
     for (Py_ssize_t i = 0; i < count; i++) {
         BufferRequest *request = &requests[i];
         if (request->optional && request->object == Py_None) continue;
@@ -184,7 +186,7 @@ static int acquire_buffers(BufferRequest *requests, Py_ssize_t count, int dtype)
         }
         const BufferRequest *twin = request->same_size_as;
         int output = request->kind == BUFFER_FLOAT64_OUTPUT;
-        int element_dtype = output ? SGD_FLOAT64 : dtype;
+        int element_dtype = output || request->kind == BUFFER_FLOAT64 ? SGD_FLOAT64 : dtype;
         const char *element = element_dtype == SGD_FLOAT32 ? "float32" : "float64";
         int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (request->writable || output ? PyBUF_WRITABLE : 0);
         if (!PyObject_CheckBuffer(request->object)) {
@@ -420,8 +422,9 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     static char *keywords[] = {"optimizer", "X", "Y", "validation_X", "validation_Y", "epochs", "batch_size",
                                "shuffle", "seed", "stream", "l2", "clip_norm", "normalize_gradient",
                                "report_batches", "history", "gradient_norms", "callback", "sample_weight",
-                               "validation_sample_weight", "reported_loss_clip", NULL};
-    enum { X, Y, VALIDATION_X, VALIDATION_Y, HISTORY, GRADIENT_NORMS, WEIGHTS, VALIDATION_WEIGHTS, BUFFER_COUNT };
+                               "validation_sample_weight", "reported_loss_clip", "l1", "dropout", NULL};
+    enum { X, Y, VALIDATION_X, VALIDATION_Y, HISTORY, GRADIENT_NORMS, WEIGHTS, VALIDATION_WEIGHTS, DROPOUT,
+           BUFFER_COUNT };
     BufferRequest buffers[BUFFER_COUNT] = {
         [X] = {.name = "X", .kind = BUFFER_INPUTS},
         [Y] = {.name = "Y", .kind = BUFFER_TARGETS},
@@ -432,19 +435,21 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
         [WEIGHTS] = {.object = Py_None, .name = "sample_weight", .kind = BUFFER_VECTOR, .optional = 1},
         [VALIDATION_WEIGHTS] = {.object = Py_None, .name = "validation_sample_weight", .kind = BUFFER_VECTOR,
                                 .optional = 1},
+        [DROPOUT] = {.object = Py_None, .name = "dropout", .kind = BUFFER_FLOAT64, .optional = 1},
     };
     CoreObject *optimizer;
     PyObject *callback;
     long long epochs, batch_size;
     int shuffle, normalize_gradient, report_batches;
     unsigned long long seed, stream;
-    double l2, clip_norm, reported_loss_clip = 0.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO|OO$d:fit", keywords, OptimizerType, &optimizer,
+    double l2, clip_norm, reported_loss_clip = 0.0, l1 = 0.0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OOOOLLpKKddppOOO|OO$ddO:fit", keywords, OptimizerType, &optimizer,
                                      &buffers[X].object, &buffers[Y].object, &buffers[VALIDATION_X].object,
                                      &buffers[VALIDATION_Y].object, &epochs, &batch_size, &shuffle, &seed, &stream,
                                      &l2, &clip_norm, &normalize_gradient, &report_batches, &buffers[HISTORY].object,
                                      &buffers[GRADIENT_NORMS].object, &callback, &buffers[WEIGHTS].object,
-                                     &buffers[VALIDATION_WEIGHTS].object, &reported_loss_clip))
+                                     &buffers[VALIDATION_WEIGHTS].object, &reported_loss_clip, &l1,
+                                     &buffers[DROPOUT].object))
         return NULL;
     if ((buffers[VALIDATION_X].object == Py_None) != (buffers[VALIDATION_Y].object == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "validation_X, validation_Y: expected both or neither to be None");
@@ -457,11 +462,13 @@ static PyObject *Network_fit(NetworkObject *self, PyObject *args, PyObject *kwar
     sgd_fit_options options = {.epochs = epochs, .batch_size = batch_size, .shuffle = shuffle, .seed = seed,
                                .stream = stream, .l2 = l2, .clip_norm = clip_norm,
                                .normalize_gradient = normalize_gradient, .report_batches = report_batches,
-                               .reported_loss_clip = reported_loss_clip};
+                               .reported_loss_clip = reported_loss_clip, .l1 = l1};
     CoreCall call = {.objects = {&self->core, optimizer}, .buffers = buffers, .buffer_count = BUFFER_COUNT,
                      .progress = callback};
     int64_t epochs_done = 0;
     if (begin_call(&call, self->core.dtype) < 0) return NULL;
+    options.dropout = optional_data(&buffers[DROPOUT]);
+    options.dropout_count = optional_count(&buffers[DROPOUT]);
     sgd_status status = sgd_network_fit(
         self->core.handle, optimizer->handle, matrix_of(&buffers[X]), targets_of(&buffers[Y]),
         optional_data(&buffers[WEIGHTS]), optional_count(&buffers[WEIGHTS]), matrix_of(&buffers[VALIDATION_X]),
@@ -500,7 +507,7 @@ static PyType_Spec network_spec = {
         {"fit", (PyCFunction)(void (*)(void))Network_fit, METH_VARARGS | METH_KEYWORDS,
          "fit($self, /, optimizer, X, Y, validation_X, validation_Y, epochs, batch_size, shuffle, seed, stream, l2,"
          " clip_norm, normalize_gradient, report_batches, history, gradient_norms, callback, sample_weight=None,"
-         " validation_sample_weight=None, *, reported_loss_clip=0.0)\n--\n\n"
+         " validation_sample_weight=None, *, reported_loss_clip=0.0, l1=0.0, dropout=None)\n--\n\n"
          "Mini-batch training; callback(kind, epoch, index, loss) returns False to stop."
          " Returns (finished epochs, divergence message or None)."},
         {NULL, NULL, 0, NULL},

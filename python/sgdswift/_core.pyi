@@ -61,13 +61,16 @@ class Network:
             l2: float, clip_norm: float, normalize_gradient: bool, report_batches: bool, history: _Array,
             gradient_norms: _Array, callback: Optional[_ProgressCallback], sample_weight: Optional[_Array] = None,
             validation_sample_weight: Optional[_Array] = None, *,
-            reported_loss_clip: float = 0.0) -> tuple[int, Optional[str]]:
+            reported_loss_clip: float = 0.0, l1: float = 0.0,
+            dropout: Optional[_Array] = None) -> tuple[int, Optional[str]]:
         """Mini-batch training with the GIL released; Ctrl-C raises KeyboardInterrupt. history: float64,
         len(RECORD_FIELDS) values per epoch; gradient_norms: float64, one value per layer and epoch;
         validation_X and validation_Y both given or both None. sample_weight, validation_sample_weight:
         per-row weights of the dtype (None: all 1); a mini-batch of weight 0 is skipped. reported_loss_clip
         c > 0: the history's loss takes the cross-entropies from probabilities clipped to [c, 1 − c]
-        (scikit-learn's). Returns (finished epochs, the divergence message or None)."""
+        (scikit-learn's). l1: λ₁ of the L1 term (λ₁/n)·Σ|w|. dropout: float64 rates in [0, 1), one per hidden
+        layer (None: no dropout); masks keyed by (seed, stream, batch, layer, row, unit). Returns (finished
+        epochs, the divergence message or None)."""
 
 @final
 class Optimizer:

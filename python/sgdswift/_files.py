@@ -82,10 +82,12 @@ class Fields:
         return value
 
 
-def read_npz(path: PathLike, required: Sequence[str], optional: Sequence[str] = ()) -> Fields:
-    """The fields `required` of the .npz file at `path`, and the group `optional` when the file has its
-    first field (then all of it). Nothing is unpickled; anything that is not such a file is a
-    ValueError, except a missing file (FileNotFoundError)."""
+def read_npz(path: PathLike, required: Sequence[str], optional: Sequence[str] = (),
+             added: Sequence[str] = ()) -> Fields:
+    """The fields `required` of the .npz file at `path`, the group `optional` when the file has its
+    first field (then all of it), and each of the fields `added` (by later versions) that the file has.
+    Nothing is unpickled; anything that is not such a file is a ValueError, except a missing file
+    (FileNotFoundError)."""
     path = os.fspath(path)
     try:
         archive = np.load(path, allow_pickle=False)
@@ -98,6 +100,7 @@ def read_npz(path: PathLike, required: Sequence[str], optional: Sequence[str] = 
     with archive:
         try:
             keys = list(required) + (list(optional) if optional and optional[0] in archive.files else [])
+            keys += [key for key in added if key in archive.files]
             return Fields(path, {key: archive[key] for key in keys})
         except Exception as error:
             raise ValueError(f"{path}: not a sgdswift model file ({type(error).__name__}: {error})") from None

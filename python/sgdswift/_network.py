@@ -10,8 +10,8 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _core
-from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, flag, float_dtype, integer, is_sparse, numeric_array,
-                      one_of, pair, rate_schedule, real, sample_weights, sparse_rows)
+from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, dropout_rates, flag, float_dtype, integer, is_sparse,
+                      numeric_array, one_of, pair, rate_schedule, real, sample_weights, sparse_rows)
 from ._checks import name as check_name
 from ._files import PathLike, read_npz, write_atomically, write_npz
 from ._history import RECORD_FIELDS, History, epoch_logs
@@ -24,6 +24,10 @@ _FILE_VERSION = 1
 _FILE_FIELDS = ("format", "version", "sizes", "hidden", "output", "loss", "init", "dtype", "seed", "fits",
                 "parameters")
 _OPTIMIZER_FIELDS = ("optimizer", "optimizer_count", "optimizer_steps", "optimizer_state")
+# Fields added since version 1, each absent from older files (read as no dropout and no steps).
+_ADDED_FIELDS = ("dropout", "steps")
+# `step`'s dropout masks use streams from 2⁶³ on, which fit's (its count of fits) never reach.
+_STEP_STREAMS = 2**63
 _network_identities = itertools.count()
 
 
@@ -52,8 +56,16 @@ class Network:
     "quadratic" (1/2n Σ‖y−a‖²), "mse", "mae", "binary_cross_entropy" (sigmoid output), "cross_entropy"
     (softmax output) or "poisson" (exp output, targets y ≥ 0: half the Poisson deviance
     Σ_j e^(z_j) − y_j z_j + y_j log y_j − y_j per row, gradient e^z − y). `init` is "normal" (N(0,1) weights and biases, as Nielsen's network.py), "xavier", "he"
-    or "auto" (he for ReLU, xavier otherwise). `seed` makes initialisation and shuffling reproducible;
-    None draws one (kept in `net.seed`).
+    or "auto" (he for ReLU, xavier otherwise). `seed` makes initialisation, shuffling and dropout
+    reproducible; None draws one (kept in `net.seed`).
+
+    `dropout` is inverted dropout on the hidden activations while training (`fit` and `step`): a rate
+    p in [0, 1) for every hidden layer, or a sequence with one per hidden layer. Each hidden unit of each
+    row is kept with probability 1 − p and then scaled by 1/(1 − p), ã = m ⊙ σ(z)/(1 − p) with
+    m ~ Bernoulli(1 − p), and backpropagation goes through the same mask, δ_l = (δ_{l+1} W_{l+1}ᵀ) ⊙ σ'(z_l)
+    ⊙ m/(1 − p); `predict`, `loss`, `evaluate` and `gradient` use the full network. The masks are drawn
+    from the seed, the call (fit or step) and the row's place in its mini-batch: the same seed and the
+    same calls train bit for bit alike, on any number of threads.
 
     `weights` and `biases` are NumPy views of the core's parameters: writing into them changes the model.
 
@@ -65,7 +77,7 @@ class Network:
 
     def __init__(self, sizes: Sequence[int], hidden: str = "sigmoid", output: str = "sigmoid",
                  loss: str = "quadratic", init: str = "auto", dtype: Any = "float32",
-                 seed: Optional[int] = None):
+                 seed: Optional[int] = None, dropout: Any = 0.0):
         if (isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray))
                 or (isinstance(sizes, np.ndarray) and sizes.ndim != 1)):
             raise TypeError(f"sizes: expected a sequence of layer sizes such as [784, 30, 10], got {type(sizes).__name__}")
@@ -75,6 +87,7 @@ class Network:
         names = {key: check_name(value, key) for key, value in
                  (("hidden", hidden), ("output", output), ("loss", loss), ("init", init))}
         self._dtype = float_dtype(dtype, "dtype", list(DTYPES))
+        self._dropout = dropout_rates(dropout, "dropout", len(sizes) - 2)
         self._seed = secrets.randbits(63) if seed is None else integer(seed, "seed", 0, 2**64 - 1)
         self._core = _core.Network(dtype=DTYPES[self._dtype], sizes=sizes, seed=self._seed, **names)
         self._sizes = sizes
@@ -83,6 +96,7 @@ class Network:
         self._parameters = np.frombuffer(self._core, dtype=self._dtype)  # type: ignore[call-overload]
         self._weights, self._biases = self._split(self._parameters)
         self._fits = 0
+        self._steps = 0  # calls of `step`: the stream of each one's dropout masks
         self._identity = next(_network_identities)
         self.history: Optional[History] = None
         self.optimizer: Optional[Optimizer] = None  # the last one used; fit and step reuse it by default
@@ -152,6 +166,15 @@ class Network:
     def init(self) -> str:
         """The initialisation asked for: "normal", "xavier", "he" or "auto"."""
         return self._names["init"]
+
+    @property
+    def dropout(self) -> list[float]:
+        """The dropout rate p of each hidden layer while training (0: none), a copy."""
+        return list(self._dropout)
+
+    def _core_dropout(self) -> Optional[np.ndarray]:
+        """The rates as the core takes them: float64, or None without dropout."""
+        return np.array(self._dropout, dtype=np.float64) if any(self._dropout) else None
 
     @property
     def seed(self) -> int:
@@ -366,7 +389,7 @@ class Network:
             shuffle: bool = True, validation_data: Optional[tuple[Any, ...]] = None, validation_split: float = 0.0,
             l2: float = 0.0, clip_norm: Optional[float] = None, normalize_gradient: bool = False,
             callbacks: Callbacks = None, verbose: Union[bool, int] = 1, sample_weight: Any = None,
-            class_weight: Union[dict[int, float], str, None] = None) -> History:
+            l1: float = 0.0, class_weight: Union[dict[int, float], str, None] = None) -> History:
         """Trains by mini-batch gradient descent: each epoch visits the rows in a new seeded random order
         (if `shuffle`) in batches of `batch_size` (1: stochastic GD; None: the whole set, batch GD; a
         last partial batch is used), and per batch of m rows takes one optimizer step with the gradient
@@ -413,6 +436,10 @@ class Network:
             Nielsen's λ: the cost gains λ/(2n) Σ w² over the weights (n training rows), distinct from
             an optimizer's weight_decay. With `sample_weight`, each mini-batch's term is scaled by its
             rows over its weight, m/Σw (as scikit-learn divides its penalty by the batch's weight).
+        l1
+            λ₁ of L1 regularisation in the same form: the cost gains (λ₁/n) Σ |w| over the weights, so
+            each weight's gradient gains (λ₁/n)·sign(w), the subgradient 0 at w = 0; scaled by m/Σw
+            with `sample_weight` as `l2` is, and combinable with it. Not with sg.LBFGS.
         clip_norm
             Rescale g to this global norm when it is longer.
         normalize_gradient
@@ -451,6 +478,7 @@ class Network:
         optimizer = self._choose_optimizer(lr, optimizer)
         shuffle = flag(shuffle, "shuffle")
         l2 = real(l2, "l2")
+        l1 = real(l1, "l1")
         clip_norm = 0.0 if clip_norm is None else real(clip_norm, "clip_norm", include_low=False)
         normalize_gradient = flag(normalize_gradient, "normalize_gradient")
         verbose = one_of(int(verbose) if isinstance(verbose, bool) else verbose, "verbose", (0, 1, 2))
@@ -459,7 +487,8 @@ class Network:
             weights, X.shape[0], validation_data, 0 if validation_X is None else validation_X.shape[0])
         if isinstance(optimizer, LBFGS):
             for name, given in (("schedule", schedule is not None), ("clip_norm", bool(clip_norm)),
-                                ("normalize_gradient", normalize_gradient)):
+                                ("normalize_gradient", normalize_gradient), ("l1", bool(l1)),
+                                ("dropout", any(self._dropout))):
                 if given:
                     raise ValueError(f"{name}: does not apply to sg.LBFGS, which chooses its own steps; leave it unset")
             return self._fit_lbfgs(optimizer, X, Y, validation_X, validation_Y, l2, callbacks, verbose, weights,
@@ -502,7 +531,8 @@ class Network:
                 epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=self._seed, stream=stream, l2=l2,
                 clip_norm=clip_norm, normalize_gradient=normalize_gradient, report_batches=events.reports_batches,
                 history=records, gradient_norms=gradient_norms, callback=on_event, sample_weight=weights,
-                validation_sample_weight=validation_weights, reported_loss_clip=self._reported_loss_clip)
+                validation_sample_weight=validation_weights, reported_loss_clip=self._reported_loss_clip, l1=l1,
+                dropout=self._core_dropout())
         finally:
             self.history = History(records, gradient_norms)
             if schedule is not None:
@@ -594,7 +624,8 @@ class Network:
         """One optimizer step on the mini-batch (X, Y) — X (m, inputs), Y labels (m,) or targets
         (m, outputs) as in `fit` — for custom training loops: θ moves by the gradient of the mean loss
         over these rows (with `sample_weight` (m,), of the weighted mean, as in `loss`). Returns that
-        loss (before the step) as a float. `optimizer` defaults to the network's last one."""
+        loss (before the step) as a float. `optimizer` defaults to the network's last one. With
+        `dropout`, each call draws new masks (keyed by the network's count of steps)."""
         X, Y = self._data(X, Y)
         weights = sample_weights(sample_weight, X.shape[0], self._dtype)
         chosen = self._choose_optimizer(None, optimizer)
@@ -604,12 +635,14 @@ class Network:
         core_optimizer = chosen._bind(("network", self._identity), self._dtype)
         record = np.full((1, len(RECORD_FIELDS)), np.nan)
         self.optimizer = chosen
+        stream = _STEP_STREAMS + self._steps
+        self._steps = (self._steps + 1) % _STEP_STREAMS
         _, divergence = self._core.fit(
             optimizer=core_optimizer, X=_core_inputs(X), Y=Y, validation_X=None, validation_Y=None, epochs=1,
             batch_size=X.shape[0],
-            shuffle=False, seed=self._seed, stream=0, l2=0.0, clip_norm=0.0, normalize_gradient=False,
+            shuffle=False, seed=self._seed, stream=stream, l2=0.0, clip_norm=0.0, normalize_gradient=False,
             report_batches=False, history=record, gradient_norms=np.empty((1, len(self._sizes) - 1)), callback=None,
-            sample_weight=weights)
+            sample_weight=weights, dropout=self._core_dropout())
         if divergence is not None:
             raise DivergenceError(divergence)
         return float(record[0, RECORD_FIELDS.index("loss")])
@@ -624,6 +657,7 @@ class Network:
             hidden=np.array(self.hidden), output=np.array(self.output), loss=np.array(self.loss_name),
             init=np.array(self.init), dtype=np.array(str(self._dtype)), seed=np.array(self._seed, dtype=np.uint64),
             fits=np.array(self._fits, dtype=np.int64), parameters=self._parameters,
+            dropout=np.array(self._dropout, dtype=np.float64), steps=np.array(self._steps, dtype=np.int64),
             **(self.optimizer._export() if self.optimizer is not None else {})))
 
     def export(self, path: PathLike, format: Optional[str] = None) -> None:
@@ -663,24 +697,26 @@ def _memory(size: int) -> str:
 
 
 def load(path: PathLike) -> Network:
-    """Reads a model written by `Network.save`: the same architecture, dtype, parameters (bit for bit)
-    and shuffling state. Never unpickles anything."""
-    fields = read_npz(path, _FILE_FIELDS, _OPTIMIZER_FIELDS)
+    """Reads a model written by `Network.save`: the same architecture, dropout, dtype, parameters (bit
+    for bit) and shuffling and dropout state. Never unpickles anything."""
+    fields = read_npz(path, _FILE_FIELDS, _OPTIMIZER_FIELDS, _ADDED_FIELDS)
     path = fields.path
     if fields.text("format") != _FILE_FORMAT:
         raise ValueError(f"{path}: not a sgdswift model file (format {fields.text('format')!r})")
     if fields.integer("version", 0, 2**31) != _FILE_VERSION:
         raise ValueError(f"{path}: file format version {fields.integer('version')}, this sgdswift reads {_FILE_VERSION}")
     sizes = fields.array("sizes", kinds="iu", ndim=1, description="a list of integers")
+    dropout = fields.array("dropout", kinds="f", ndim=1, description="a list of rates") if "dropout" in fields else 0.0
     network = Network([int(size) for size in sizes], hidden=fields.text("hidden"), output=fields.text("output"),
                       loss=fields.text("loss"), init=fields.text("init"), dtype=fields.text("dtype"),
-                      seed=fields.integer("seed", 0, 2**64 - 1))
+                      seed=fields.integer("seed", 0, 2**64 - 1), dropout=dropout)
     parameters = fields.array("parameters")
     if parameters.dtype != network.dtype or parameters.shape != network.parameters.shape:
         raise ValueError(f"{path}: parameters have dtype {parameters.dtype} and shape {parameters.shape}, "
                          f"the architecture needs {network.dtype} and {network.parameters.shape}")
     network.parameters[...] = parameters
     network._fits = fields.integer("fits")
+    network._steps = fields.integer("steps", 0, _STEP_STREAMS - 1) if "steps" in fields else 0
     if _OPTIMIZER_FIELDS[0] in fields:
         count, steps = fields.integer("optimizer_count"), fields.integer("optimizer_steps")
         state = fields.array("optimizer_state")

@@ -72,6 +72,9 @@ typedef struct {
     int32_t normalize_gradient; /* divide the gradient by its global norm */
     int32_t report_batches;     /* an SGD_EVENT_BATCH_END after every mini-batch */
     double reported_loss_clip;  /* > 0: the reported loss's cross-entropies from probabilities clipped to [c, 1-c] */
+    double l1;                  /* L1 in Nielsen's form: each weight's gradient gains (λ₁/n)·sign(w) */
+    const double *_Nullable dropout; /* inverted dropout: one rate in [0, 1) per hidden layer; NULL: none */
+    int64_t dropout_count;
 } sgd_fit_options;
 
 /* One row of training history per finished epoch; NaN where a value does not apply. */

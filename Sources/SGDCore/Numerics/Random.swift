@@ -12,11 +12,8 @@ public struct Random {
     public init(seed: UInt64, stream: UInt64 = 0) {
         var state = seed ^ (stream &* 0xD1B5_4A32_D192_ED03)
         func splitMix() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+            state &+= splitMixIncrement
+            return splitMixFinal(state)
         }
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
@@ -61,4 +58,16 @@ public struct Random {
             values.swapAt(i, below(i + 1))
         }
     }
+}
+
+/// SplitMix64's step: its n-th output from state k is splitMixFinal(k + n·splitMixIncrement).
+let splitMixIncrement: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+/// SplitMix64's output function, a bijective mix of all 64 bits.
+@inline(__always)
+func splitMixFinal(_ state: UInt64) -> UInt64 {
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
 }

@@ -88,14 +88,14 @@ public final class Optimizer<T: Scalar> {
 
     /// The update of scalars offset..<offset+n of the parameter vector, for step t = steps: reads θ,
     /// writes θ′ into `next` (which may be θ itself) and the state in place, with the effective
-    /// gradient g = s·(gradient + κθ) + λθ (`UpdateOperands.effectiveGradient`); returns whether every
-    /// θ′ is finite. Disjoint ranges may be updated in parallel.
+    /// gradient g = s·(gradient + κθ + κ₁ sign θ) + λθ (`UpdateOperands.effectiveGradient`); returns
+    /// whether every θ′ is finite. Disjoint ranges may be updated in parallel.
     @discardableResult
     func update(_ theta: UnsafePointer<T>, gradient: UnsafePointer<T>, into next: UnsafeMutablePointer<T>,
-                offset: Int, count n: Int, gradientScale s: T = 1, penalty kappa: T = 0) -> Bool {
+                offset: Int, count n: Int, gradientScale s: T = 1, penalty kappa: T = 0, l1Penalty kappa1: T = 0) -> Bool {
         let operands = UpdateOperands(theta: theta, gradient: gradient, next: next, count: n, scale: s, penalty: kappa,
-                                      state: state.base + offset, slotStride: count, learningRate: learningRate,
-                                      step: steps)
+                                      l1Penalty: kappa1, state: state.base + offset, slotStride: count,
+                                      learningRate: learningRate, step: steps)
         return kernels.update(rule, operands, T(weightDecay))
     }
 }

@@ -5,7 +5,8 @@
 ///     δ_{l−1}  = (δ_l W_lᵀ) ⊙ σ'(z_{l−1})        (for l > 1)
 ///
 /// The three read only δ_l, a_{l−1} and W_l, so each layer's are computed together as one phase of
-/// tiles: rows of ∂W_l, columns of ∂b_l and columns of δ_{l−1}.
+/// tiles: rows of ∂W_l, columns of ∂b_l and columns of δ_{l−1}. While training with dropout, a_{l−1} is
+/// ã_{l−1} and δ_{l−1} gains the factor m_{l−1}/(1 − p_{l−1}) (`DropoutMasks`).
 extension Network {
     /// Writes ∇θ C into `gradient`, or adds it when `accumulate` (later chunks of a mini-batch).
     /// `alongside` runs in the first layer's phase, the one with the most work to share.
@@ -32,9 +33,11 @@ extension Network {
             ]
             if l > 0, case .dense(let input) = input {
                 let previous = workspace.delta(l - 1, rows: m), activation = layers[l - 1].activation
+                let dropout = workspace.dropout, undropped = dropout?.layer(l - 1, rows: m)?.undropped ?? input
                 jobs.append(PhaseJob("δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1})", tiles: inputTiles) { inputs in
-                    previousDelta(previous.columns(inputs), delta, w.rows(inputs), activation, a: input.columns(inputs),
-                                  kernels)
+                    previousDelta(previous.columns(inputs), delta, w.rows(inputs), activation,
+                                  a: undropped.columns(inputs), kernels)
+                    dropout?.backpropagate(l - 1, previous.columns(inputs), units: inputs)  // ⊙ m_{l−1}/(1 − p_{l−1})
                 })
             }
             if l == 0, let alongside { jobs.append(alongside) }

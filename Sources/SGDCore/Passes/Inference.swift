@@ -85,6 +85,7 @@ extension Network {
         for start in stride(from: 0, to: total, by: workspace.capacity) {
             let count = min(workspace.capacity, total - start)
             let (xs, ys) = chunk(x, y, selection, start: start, count: count, workspace)
+            workspace.dropout?.firstRow = start
             forward(xs, workspace, targets: ys, deltaScale: scale,
                     weights: chunkWeights(weights, selection, start: start, count: count, workspace))
             let ahead = count == total ? next.flatMap { gatherAhead(x, y, $0, workspace) } : nil

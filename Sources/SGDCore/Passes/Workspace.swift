@@ -23,11 +23,15 @@ final class Workspace<T: Scalar> {
     /// The parameter vector θ the passes read: the network's own, or during training the buffer
     /// that holds the latest step (see `Network.fit`).
     var theta: UnsafeMutablePointer<T>
+    /// Training with dropout: the masks of the chunk in use (see `DropoutMasks`).
+    let dropout: DropoutMasks<T>?
 
     /// `x` is the data the passes will read: sparse rows are gathered into room for the most entries
     /// `capacity` rows of x hold, and only when `gathersAhead` (shuffled training, the one pass that
-    /// gathers); dense rows always have room for `capacity` rows.
-    init(_ network: Network<T>, capacity: Int, backpropagates: Bool, gathersAhead: Bool = false, for x: Inputs<T>) throws {
+    /// gathers); dense rows always have room for `capacity` rows. `dropout` (training only): p_l of each
+    /// hidden layer, and the seed and stream of the masks.
+    init(_ network: Network<T>, capacity: Int, backpropagates: Bool, gathersAhead: Bool = false, for x: Inputs<T>,
+         dropout: (rates: [Double], seed: UInt64, stream: UInt64)? = nil) throws {
         self.capacity = capacity
         widths = network.layers.map(\.fanOut)
         activations = try widths.map { try Buffer(count: capacity * $0) }
@@ -39,6 +43,12 @@ final class Workspace<T: Scalar> {
         lossPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
         correctPartials = try Buffer(count: Tiling.maximumCount, repeating: 0)
         theta = network.parameters.base
+        if let dropout, dropout.rates.contains(where: { $0 > 0 }) {
+            self.dropout = try DropoutMasks(rates: dropout.rates, seed: dropout.seed, stream: dropout.stream,
+                                            capacity: capacity, widths: widths)
+        } else {
+            self.dropout = nil
+        }
     }
 
     func activation(_ l: Int, rows: Int) -> Matrix<T> { activations[l].matrix(rows: rows, columns: widths[l]) }

@@ -5,7 +5,9 @@ extension Network {
 
     /// Mini-batch gradient descent: for each epoch, a new seeded permutation of the rows (if
     /// `shuffle`), then for each batch of m rows the gradient g = (1/m)Σ_x ∇θ C_x, regularised,
-    /// clipped or normalised as the options say, and one step of `optimizer`.
+    /// clipped or normalised as the options say, and one step of `optimizer`. With `dropout`, each
+    /// batch's forward and backward passes drop hidden units with masks keyed by the batch's number in
+    /// the fit (epoch·batches + batch) and the options' seed and stream (`DropoutMasks`).
     ///
     /// With row `weights` w (shuffled with their rows), a batch's gradient is that of Σ_x w_x C_x / Σ_x w_x
     /// and its L2 term κ = λ/n is scaled by m/Σ_x w_x (scikit-learn's: each batch's penalty is divided by
@@ -35,13 +37,14 @@ extension Network {
         try requirePositiveWeight(validationWeights, rows: validation?.x.rows ?? 0, name: "validation sample_weight")
         let weights = rowWeights?.baseAddress
         let totalWeight = selectionWeight(weights, .range(0..<x.rows))
-        try options.validate()
+        try options.validate(hiddenLayers: layers.count - 1)
         try optimizer.prepare(count: parameters.count)
 
         let n = x.rows
         let batchSize = min(options.batchSize, n)
         let workspace = try Workspace(self, capacity: min(Self.chunkRows, batchSize), backpropagates: true,
-                                      gathersAhead: options.shuffle, for: x)
+                                      gathersAhead: options.shuffle, for: x,
+                                      dropout: (options.dropout, options.seed, options.stream))
         workspace.lossClip = T(options.reportedLossClip)
         let validationWorkspace = try validation.map {
             try Workspace(self, capacity: min(Self.chunkRows, $0.x.rows), backpropagates: false, for: $0.x)
@@ -70,6 +73,7 @@ extension Network {
                 + "(it was \(optimizer.learningRate))"))
         }
 
+        let batches = (n + batchSize - 1) / batchSize
         for epoch in 0..<options.epochs {
             let epochStart = clock.now
             let epochLearningRate = optimizer.learningRate
@@ -82,6 +86,7 @@ extension Network {
             }
             for (batch, batchStart) in stride(from: 0, to: n, by: batchSize).enumerated() {
                 let count = min(batchSize, n - batchStart)
+                workspace.dropout?.batch = UInt64(epoch) &* UInt64(batches) &+ UInt64(batch)
                 let next = batchStart + batchSize < n ? batchRows(from: batchStart + batchSize) : nil
                 let result = accumulateGradient(x, y, batchRows(from: batchStart), workspace: workspace,
                                                 into: gradient.base, next: next, weights: weights)
@@ -111,10 +116,9 @@ extension Network {
                 }
             }
             publish()
-            let batches = Double((n + batchSize - 1) / batchSize)
             var record = EpochRecord(
                 loss: lossSum / Double(n), accuracy: hasAccuracy ? correct / totalWeight : nil,
-                learningRate: epochLearningRate, seconds: 0, gradientNorms: normSums.map { $0 / batches })
+                learningRate: epochLearningRate, seconds: 0, gradientNorms: normSums.map { $0 / Double(batches) })
             if let validation, let validationWorkspace {
                 let result = evaluate(validation.x, validation.y, workspace: validationWorkspace,
                                       weights: validationWeights?.baseAddress)

@@ -10,6 +10,11 @@ public struct TrainingOptions: Sendable {
     /// Nielsen's L2 regularisation: C = C₀ + λ/(2n) Σ w² over the weights (not the biases), n the
     /// number of training rows, so each weight's gradient gains (λ/n)·w.
     public var l2: Double
+    /// L1 regularisation in the same form: C = C₀ + (λ₁/n) Σ |w| over the weights, so each weight's
+    /// gradient gains (λ₁/n)·sign(w), the subgradient 0 at w = 0.
+    public var l1: Double
+    /// Inverted dropout: p_l for each hidden layer (empty: none), 0 ≤ p_l < 1 (see `DropoutMasks`).
+    public var dropout: [Double]
     /// Rescales the gradient to this global norm when it is longer (0: never).
     public var clipNorm: Double
     /// Divides the gradient by its global norm, so that plain SGD moves exactly η each step:
@@ -23,7 +28,7 @@ public struct TrainingOptions: Sendable {
 
     public init(epochs: Int, batchSize: Int, shuffle: Bool = true, seed: UInt64 = 0, stream: UInt64 = 0,
                 l2: Double = 0, clipNorm: Double = 0, normalizeGradient: Bool = false, reportBatches: Bool = false,
-                reportedLossClip: Double = 0) {
+                reportedLossClip: Double = 0, l1: Double = 0, dropout: [Double] = []) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -34,12 +39,20 @@ public struct TrainingOptions: Sendable {
         self.normalizeGradient = normalizeGradient
         self.reportBatches = reportBatches
         self.reportedLossClip = reportedLossClip
+        self.l1 = l1
+        self.dropout = dropout
     }
 
-    func validate() throws {
+    func validate(hiddenLayers: Int) throws {
         try require(epochs >= 0, "epochs: expected at least 0, got \(epochs)")
         try require(batchSize >= 1, "batch_size: expected at least 1, got \(batchSize)")
         try require(l2.isFinite && l2 >= 0, "l2: expected a finite number ≥ 0, got \(l2)")
+        try require(l1.isFinite && l1 >= 0, "l1: expected a finite number ≥ 0, got \(l1)")
+        try require(dropout.isEmpty || dropout.count == hiddenLayers,
+                    "dropout: expected one rate per hidden layer (\(hiddenLayers)), got \(dropout.count)")
+        for (l, p) in dropout.enumerated() {
+            try require(p >= 0 && p < 1, "dropout: rate \(l) must be a number in [0, 1), got \(p)")
+        }
         try require(clipNorm.isFinite && clipNorm >= 0, "clip_norm: expected a finite number ≥ 0, got \(clipNorm)")
         try require(reportedLossClip >= 0 && reportedLossClip < 0.5,
                     "reported_loss_clip: expected a number in [0, 0.5), got \(reportedLossClip)")

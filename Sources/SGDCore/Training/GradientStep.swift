@@ -1,23 +1,26 @@
 /// One optimizer step of `fit` over the whole parameter vector θ, from the mini-batch gradient ∇C:
 ///
 ///     ‖∂C/∂(W_l, b_l)‖²   per layer, for the history (before regularisation and clipping)
-///     ‖∇C + κW‖           the global norm, with Nielsen's L2 term κ = λ/n on the weights only (×m/Σw
-///                          for a mini-batch of weighted rows)
-///     s                    c/‖∇C + κW‖ to clip a longer gradient to norm c, 1/‖∇C + κW‖ to normalise, else 1
-///     θ′                   the optimizer's update with g = s·(∇C + κW) + λθ, checked to be finite
+///     ‖∇C + κW + κ₁ sign W‖   the global norm, with Nielsen's L2 term κ = λ/n and the L1 term κ₁ = λ₁/n on
+///                              the weights only (both ×m/Σw for a mini-batch of weighted rows)
+///     s                        c/‖…‖ to clip a longer gradient to norm c, 1/‖…‖ to normalise, else 1
+///     θ′                       the optimizer's update with g = s·(∇C + κW + κ₁ sign W) + λθ, checked to be
+///                              finite
 ///
 /// Everything runs in the same shape-fixed tiles of θ, in parallel, and partial sums are added in
 /// tile order, so that the result does not depend on the thread count. Sized once per fit.
 final class GradientStep<T: Scalar> {
     private let layers: [Layer]
     private let tiles: Tiling
-    private let penalty: Double
-    /// This step's κ: `penalty`, times the batch's rows over its weight for weighted rows.
-    private var kappa = 0.0
+    private let penalty: Double, l1Penalty: Double
+    /// This step's κ and κ₁: `penalty` and `l1Penalty`, times the batch's rows over its weight for
+    /// weighted rows.
+    private var kappa = 0.0, kappa1 = 0.0
     private let clipNorm: Double, normalize: Bool
     /// Per tile and layer: Σ(∂C)², and for the global norm with κ > 0 also Σ ∂C·W and ΣW² over the
-    /// tile's part of the layer's weights.
+    /// tile's part of the layer's weights; with κ₁ > 0 also Σ ∂C·sign W, Σ|W| and Σ sign²W (the nonzero W).
     private let squares: TilePartials, crossTerms: TilePartials, weightSquares: TilePartials
+    private let signCrossTerms: TilePartials, absoluteWeights: TilePartials, nonzeroWeights: TilePartials
     private let finiteTiles: Buffer<Bool>
     /// ‖∂C/∂(W_l, b_l)‖² of the last step.
     private(set) var layerSquares: [Double]
@@ -35,20 +38,25 @@ final class GradientStep<T: Scalar> {
             : Tiling(extent: network.parameters.count, workPerUnit: 1, minimumWork: Network<T>.minimumElementwiseTile,
                      granule: 16)
         penalty = options.l2 / Double(rows)
+        l1Penalty = options.l1 / Double(rows)
         (clipNorm, normalize) = (options.clipNorm, options.normalizeGradient)
         squares = try TilePartials(tiles: tiles.count, layers: layers.count)
         crossTerms = try TilePartials(tiles: tiles.count, layers: layers.count)
         weightSquares = try TilePartials(tiles: tiles.count, layers: layers.count)
+        signCrossTerms = try TilePartials(tiles: tiles.count, layers: layers.count)
+        absoluteWeights = try TilePartials(tiles: tiles.count, layers: layers.count)
+        nonzeroWeights = try TilePartials(tiles: tiles.count, layers: layers.count)
         finiteTiles = try Buffer(count: tiles.count, repeating: true)
         layerSquares = [Double](repeating: 0, count: layers.count)
     }
 
     /// Writes θ′ into `next` (θ is never written) and returns whether the gradient and θ′ are finite.
     /// One phase of tiles for the update, preceded by one for the norms when the scale needs them.
-    /// `penaltyScale` multiplies κ for this step (m/Σw for a batch of weighted rows).
+    /// `penaltyScale` multiplies κ and κ₁ for this step (m/Σw for a batch of weighted rows).
     func take(_ optimizer: Optimizer<T>, gradient: UnsafePointer<T>, from theta: UnsafePointer<T>,
               into next: UnsafeMutablePointer<T>, penaltyScale: Double = 1) -> Bool {
         kappa = penalty * penaltyScale
+        kappa1 = l1Penalty * penaltyScale
         let rescales = clipNorm > 0 || normalize
         var scale = 1.0
         if rescales {
@@ -60,9 +68,10 @@ final class GradientStep<T: Scalar> {
         return collectLayerSquares()
     }
 
-    /// The per-tile partials of ‖∂C/∂(W_l, b_l)‖², and of ∂C·W and ‖W‖² when κ > 0.
+    /// The per-tile partials of ‖∂C/∂(W_l, b_l)‖², of ∂C·W and ‖W‖² when κ > 0, and of ∂C·sign W, Σ|W|
+    /// and Σ sign²W when κ₁ > 0.
     private func sumSquares(_ gradient: UnsafePointer<T>, _ theta: UnsafePointer<T>) {
-        let kappa = self.kappa
+        let kappa = self.kappa, kappa1 = self.kappa1
         WorkerPool.shared.run(tiles) { t, tile in
             forEachSegment(of: tile) { l, segment, isWeights in
                 let g = gradient + segment.lowerBound, w = theta + segment.lowerBound, n = segment.count
@@ -71,17 +80,33 @@ final class GradientStep<T: Scalar> {
                     crossTerms.add(Double(T.dot(count: n, g, w)), tile: t, layer: l)
                     weightSquares.add(Double(T.dot(count: n, w, w)), tile: t, layer: l)
                 }
+                if isWeights && kappa1 > 0 {
+                    var signCross = 0.0, absolute = 0.0, nonzero = 0.0
+                    for i in 0..<n where w[i] != 0 {
+                        signCross += w[i] > 0 ? Double(g[i]) : -Double(g[i])
+                        absolute += Double(abs(w[i]))
+                        nonzero += 1
+                    }
+                    signCrossTerms.add(signCross, tile: t, layer: l)
+                    absoluteWeights.add(absolute, tile: t, layer: l)
+                    nonzeroWeights.add(nonzero, tile: t, layer: l)
+                }
             }
         }
     }
 
-    /// ‖∇C + κW‖ from the partials: ‖∇C‖² + 2κ ∇C·W + κ²‖W‖², without forming ∇C + κW.
+    /// ‖∇C + κW + κ₁ sign W‖ from the partials: ‖∇C‖² + 2κ ∇C·W + κ²‖W‖² + 2κ₁ ∇C·sign W + 2κκ₁ Σ|W|
+    /// + κ₁² Σ sign²W, without forming the sum.
     private func globalNorm() -> Double {
-        let kappa = self.kappa
+        let kappa = self.kappa, kappa1 = self.kappa1
         var total = 0.0
         for l in layers.indices {
             for t in 0..<tiles.count {
                 total += squares[t, l] + 2 * kappa * crossTerms[t, l] + kappa * kappa * weightSquares[t, l]
+                if kappa1 > 0 {
+                    total += 2 * kappa1 * signCrossTerms[t, l] + 2 * kappa * kappa1 * absoluteWeights[t, l]
+                        + kappa1 * kappa1 * nonzeroWeights[t, l]
+                }
             }
         }
         return total.squareRoot()
@@ -99,14 +124,15 @@ final class GradientStep<T: Scalar> {
     /// tiles also sum the per-layer squares (saving a pass over the gradient).
     private func update(_ optimizer: Optimizer<T>, _ gradient: UnsafePointer<T>, _ theta: UnsafePointer<T>,
                         into next: UnsafeMutablePointer<T>, scale s: T, summingSquares: Bool) {
-        let kappa = T(self.kappa)
+        let kappa = T(self.kappa), kappa1 = T(self.kappa1)
         WorkerPool.shared.run(tiles) { t, tile in
             var finite = true
             forEachSegment(of: tile) { l, segment, isWeights in
                 let offset = segment.lowerBound, n = segment.count
                 if summingSquares { squares.add(Double(T.dot(count: n, gradient + offset, gradient + offset)), tile: t, layer: l) }
                 finite = optimizer.update(theta + offset, gradient: gradient + offset, into: next + offset, offset: offset,
-                                          count: n, gradientScale: s, penalty: isWeights ? kappa : 0) && finite
+                                          count: n, gradientScale: s, penalty: isWeights ? kappa : 0,
+                                          l1Penalty: isWeights ? kappa1 : 0) && finite
             }
             finiteTiles.base[t] = finite
         }
@@ -125,6 +151,9 @@ final class GradientStep<T: Scalar> {
         squares.clear()
         crossTerms.clear()
         weightSquares.clear()
+        signCrossTerms.clear()
+        absoluteWeights.clear()
+        nonzeroWeights.clear()
         return finite
     }
 

@@ -313,10 +313,12 @@ class NetSpec:
     init: str
     dtype: str
     seed: int
+    dropout: Optional[str] = None  # the code of a valid dropout argument, or None for none
 
     def code(self, name: str = "net") -> str:
+        dropout = "" if self.dropout is None else f", dropout={self.dropout}"
         return (f"{name} = sg.Network({self.sizes!r}, hidden={self.hidden!r}, output={self.output!r}, "
-                f"loss={self.loss!r}, init={self.init!r}, dtype={self.dtype!r}, seed={self.seed})")
+                f"loss={self.loss!r}, init={self.init!r}, dtype={self.dtype!r}, seed={self.seed}{dropout})")
 
     @property
     def inputs(self) -> int:
@@ -607,6 +609,9 @@ DTYPE_VALUES = [("'float32'", True), ("'float64'", True), ("np.float32", True), 
                 ("None", None), ("'float16'", False), ("'int32'", False), ("int", False), ("complex", False),
                 ("'nonsense'", False), ("3", False), ("object", False), ("'float128'", False), ("'U3'", False),
                 ("[('a', 'f4')]", False)]
+DROPOUT_VALUES = [("0.0", True), ("0.5", True), ("0.999", True), ("np.float32(0.2)", True), ("1.0", False),
+                  ("-0.1", False), ("nan", False), ("inf", False), ("None", False), ("'0.5'", False), ("True", False),
+                  ("[[0.5]]", False)]
 SEED_VALUES = [("0", True), ("1", True), ("2**64 - 1", True), ("2**63", True), ("np.uint64(7)", True),
                ("None", True), ("-1", False), ("2**64", False), ("2**100", False), ("1.5", False), ("True", False),
                ("'7'", False), ("nan", False), ("np.int64(-5)", False)]
@@ -662,6 +667,13 @@ def constructor_cases(draw) -> Case:
     dtype_code, dtype_valid = ((repr(base.dtype), True) if integer(draw, 0, 5) else
                                pick(draw, DTYPE_VALUES))
     seed_code, seed_valid = (repr(base.seed), True) if integer(draw, 0, 5) else pick(draw, SEED_VALUES)
+    dropout_values = list(DROPOUT_VALUES)
+    if sizes_valid is not None and len(sizes_valid) >= 2:  # one rate per hidden layer, or a count that is wrong
+        hidden_layers = len(sizes_valid) - 2
+        dropout_values += [(repr([0.25] * hidden_layers), True), (repr([0.25] * (hidden_layers + 1)), False)]
+    dropout_code, dropout_valid = ("0.0", True) if integer(draw, 0, 3) else pick(draw, dropout_values)
+    if not dropout_valid:
+        invalid.append("dropout")
     literal = {}
     for key, code in names.items():
         try:
@@ -694,12 +706,17 @@ def constructor_cases(draw) -> Case:
         invalid.append("dtype")  # when refused, the message must name it
     setup = ""
     call = (f"out = net = sg.Network({sizes_code}, hidden={names['hidden']}, output={names['output']}, "
-            f"loss={names['loss']}, init={names['init']}, dtype={dtype_code}, seed={seed_code})")
+            f"loss={names['loss']}, init={names['init']}, dtype={dtype_code}, seed={seed_code}, "
+            f"dropout={dropout_code})")
 
     def check(ns: dict) -> Optional[str]:
         net = ns["out"]
         if sizes_valid is not None and net.sizes != [int(s) for s in sizes_valid]:
             return f"sizes {net.sizes}, asked for {sizes_valid}"
+        rates = np.broadcast_to(np.asarray(eval(dropout_code, {"np": np}), dtype=float),  # noqa: S307
+                                (len(net.sizes) - 2,))
+        if net.dropout != [float(rate) for rate in rates]:
+            return f"dropout {net.dropout}, asked for {dropout_code}"
         if [w.shape for w in net.weights] != list(zip(net.sizes[:-1], net.sizes[1:])):
             return "weights have the wrong shapes"
         if not np.isfinite(net.parameters).all():
@@ -793,6 +810,8 @@ FIT_OPTIONS = {
                          ("1.5", False), ("nan", False), ("'0.1'", False), ("True", False), ("None", False)],
     "l2": [("0.0", True), ("0.1", True), ("5", True), ("1e308", True), ("-1", False), ("nan", False),
            ("inf", False), ("None", False), ("'0'", False)],
+    "l1": [("0.0", True), ("0.1", True), ("5", True), ("1e308", True), ("-1", False), ("nan", False),
+           ("inf", False), ("None", False), ("'0'", False)],
     "clip_norm": [("None", True), ("1.0", True), ("1e-300", True), ("1e308", True), ("0", False), ("0.0", False),
                   ("-1", False), ("nan", False), ("inf", False), ("'1'", False)],
     "normalize_gradient": [("False", True), ("True", True), ("np.bool_(False)", True), ("1", False),
@@ -816,6 +835,9 @@ FIT_OPTIONS = {
 @st.composite
 def fit_option_cases(draw) -> Case:
     spec = net_specs(draw)
+    if integer(draw, 0, 2) == 0:  # trained with dropout: one rate for all hidden layers, or one each
+        hidden_layers = len(spec.sizes) - 2
+        spec.dropout = pick(draw, ["0.5", "0.9", repr([round(0.3 * (l % 3), 1) for l in range(hidden_layers)])])
     rng = np.random.default_rng(integer(draw, 0, 2**32 - 1))
     rows = integer(draw, 1, 6)
     X = rng.normal(size=(rows, spec.inputs)).astype(spec.dtype)
