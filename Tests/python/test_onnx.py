@@ -37,6 +37,15 @@ def test_onnxruntime_gives_predict(tmp_path, rng, hidden, output, loss, dtype):
     np.testing.assert_allclose(outputs, net.predict(X), rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
 
 
+def test_dropout_is_not_in_the_inference_graph(tmp_path, rng):
+    net = sg.Network([5, 8, 3], hidden="relu", output="softmax", loss="cross_entropy", dtype="float64", seed=2,
+                     dropout=0.5)
+    net.fit(rng.normal(size=(40, 5)), rng.integers(0, 3, 40), epochs=2, verbose=0)  # trained with dropout
+    X = rng.normal(size=(10, 5))
+    net.export(tmp_path / "net.onnx")
+    np.testing.assert_allclose(run(tmp_path / "net.onnx", X), net.predict(X), rtol=1e-12, atol=1e-12)
+
+
 def test_graph_is_checked_and_named(tmp_path):
     net = sg.Network([4, 6, 2], hidden="relu", output="softmax", loss="cross_entropy", dtype="float64", seed=1)
     net.export(tmp_path / "net.onnx")

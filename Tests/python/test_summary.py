@@ -30,14 +30,13 @@ def test_summary_table(dtype, capsys):
     assert total == f"Total parameters: {total_count:,} ({dtype}, {memory / 1024:.4g} KiB)"
 
 
-@pytest.mark.parametrize("rates, shown", [([0.2, 0.5], ["0.2", "0.5", "—"]), (np.float32(0.25), ["0.25", "0.25", "—"]),
-                                          ([0.0, 0.5], ["—", "0.5", "—"]), (0.0, ["—", "—", "—"])])
-def test_summary_shows_dropout_when_the_network_has_it(rates, shown, capsys):
-    class WithDropout(sg.Network):  # a network reporting its rates, one for all hidden layers or one each
-        dropout = rates
-
-    rows = WithDropout(SIZES).summary().splitlines()[2:5]
+@pytest.mark.parametrize("dropout, shown", [([0.2, 0.5], ["0.2", "0.5", "—"]), (np.float32(0.25), ["0.25", "0.25", "—"]),
+                                            ([0.0, 0.5], ["—", "0.5", "—"])])
+def test_summary_and_repr_show_dropout(dropout, shown, capsys):
+    net = sg.Network(SIZES, dropout=dropout)
+    rows = net.summary().splitlines()[2:5]
     assert [row.split()[5] for row in rows] == shown
+    assert f"dropout={[float(rate) if rate != '—' else 0.0 for rate in shown[:2]]}, parameters=" in repr(net)
 
 
 def test_repr_names_sizes_activations_and_parameter_count():

@@ -183,7 +183,8 @@ class Network:
 
     def __repr__(self) -> str:
         return (f"Network({self._sizes}, hidden={self.hidden!r}, output={self.output!r}, loss={self.loss_name!r}, "
-                f"dtype={str(self._dtype)!r}, parameters={self._parameters.size})")
+                f"dtype={str(self._dtype)!r}{f', dropout={self._dropout}' if any(self._dropout) else ''}, "
+                f"parameters={self._parameters.size})")
 
     def _layer_activations(self) -> list[str]:
         """One activation name per layer: the hidden layers' (one name for all, or one each), then the output's."""
@@ -193,10 +194,7 @@ class Network:
 
     def _layer_dropout(self) -> list[str]:
         """Each layer's dropout rate as the summary shows it: "—" without dropout and for the output layer."""
-        rate: Any = getattr(self, "dropout", None)  # networks without dropout have no such attribute, or None/0
-        hidden_layers = len(self._sizes) - 2
-        rates = [rate] * hidden_layers if np.ndim(rate) == 0 else list(rate)  # one rate for all, or one each
-        return [f"{r:g}" if r else "—" for r in rates] + ["—"]
+        return [f"{rate:g}" if rate else "—" for rate in self._dropout] + ["—"]
 
     def summary(self) -> str:
         """Prints and returns a table of the layers: for layer l, its input → output size, activation,
