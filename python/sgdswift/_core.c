@@ -297,7 +297,8 @@ static const char **name_array(PyObject *names, const char *argument) {
         PyObject *item = PyTuple_GetItem(names, i);
         texts[i] = PyUnicode_Check(item) ? PyUnicode_AsUTF8AndSize(item, NULL) : NULL;
         if (!texts[i]) {
-            if (!PyErr_Occurred()) raise_with_type_name(PyExc_TypeError, "%s: expected names (str), got %U", argument, item);
+            if (!PyErr_Occurred())
+                raise_with_type_name(PyExc_TypeError, "%s: expected names (str), got %U", argument, item);
             PyMem_Free(texts);
             return NULL;
         }
