@@ -1,6 +1,8 @@
 """The hidden activations leaky_relu, elu, gelu, softplus and silu, and one activation per hidden layer:
 values and derivatives against the NumPy reference (reference.py), torch.nn.functional where it is
 installed and finite differences; stability for |z| ≫ 1; lists of names; save and load."""
+import os
+
 import numpy as np
 import pytest
 
@@ -78,9 +80,17 @@ def test_no_overflow_for_huge_inputs(hidden, dtype):
     np.testing.assert_allclose(derivative[~positive], 0.01 if hidden == "leaky_relu" else 0, rtol=1e-6, atol=1e-40)
 
 
+@pytest.fixture
+def torch():
+    cpus = os.sched_getaffinity(0)
+    # importing torch here pins this process to one CPU, which the subprocesses of later tests inherit
+    # (test_build's OpenBLAS check then sees 1 thread): the fixture restores the CPUs it found
+    yield pytest.importorskip("torch")
+    os.sched_setaffinity(0, cpus)
+
+
 @pytest.mark.parametrize("hidden", HIDDEN_ONLY_ACTIVATIONS)
-def test_values_and_derivatives_equal_torch(hidden):
-    torch = pytest.importorskip("torch")
+def test_values_and_derivatives_equal_torch(hidden, torch):
     functional = {"leaky_relu": torch.nn.functional.leaky_relu, "elu": torch.nn.functional.elu,
                   "gelu": torch.nn.functional.gelu, "softplus": torch.nn.functional.softplus,
                   "silu": torch.nn.functional.silu}[hidden]
