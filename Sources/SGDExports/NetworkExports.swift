@@ -80,14 +80,16 @@ private func dropoutRates(_ rates: UnsafePointer<Double>?, count: Int64) throws 
 @_cdecl("sgd_network_create")
 public func exportNetworkCreate(
     _ dtype: Int32, _ sizes: UnsafePointer<Int64>, _ layerCount: Int64,
-    _ hidden: UnsafePointer<CChar>, _ output: UnsafePointer<CChar>, _ loss: UnsafePointer<CChar>,
+    _ hidden: UnsafePointer<UnsafePointer<CChar>>, _ hiddenCount: Int64, _ output: UnsafePointer<CChar>,
+    _ loss: UnsafePointer<CChar>,
     _ initializer: UnsafePointer<CChar>, _ seed: UInt64, _ networkOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>,
     _ message: UnsafeMutablePointer<CChar>, _ capacity: Int64
 ) -> sgd_status {
     reporting(message, capacity) {
         try require(layerCount >= 0 && layerCount <= 1 << 20, "sizes: \(layerCount) layers")
+        try require(hiddenCount >= 0 && hiddenCount <= 1 << 20, "hidden: \(hiddenCount) names")
         let sizes = (0..<Int(layerCount)).map { Int(sizes[$0]) }
-        let names = (hidden: String(cString: hidden), output: String(cString: output), loss: String(cString: loss),
+        let names = (hidden: (0..<Int(hiddenCount)).map { String(cString: hidden[$0]) }, output: String(cString: output), loss: String(cString: loss),
                      initializer: String(cString: initializer))
         let network: AnyObject
         switch dtype {

@@ -9,9 +9,10 @@ public struct ElementwiseKernels<T: Scalar> {
     /// a ← σ(z) over one row of `count` values; `a` may be `z`.
     public let activate: (_ activation: Activation, _ z: UnsafePointer<T>, _ a: UnsafeMutablePointer<T>,
                           _ count: Int) -> Void
-    /// δ ← δ ⊙ σ'(z) over one row of `count` values, given a = σ(z).
+    /// δ ← δ ⊙ σ'(z) over one row of `count` values, given a = σ(z) and, for the activations whose
+    /// `derivativeNeedsZ`, z (else it may be nil).
     public let backpropagate: (_ activation: Activation, _ delta: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>,
-                               _ count: Int) -> Void
+                               _ z: UnsafePointer<T>?, _ count: Int) -> Void
     /// One step of `rule` over `operands.count` scalars, with weight decay λ; whether every θ′ is finite.
     public let update: (_ rule: UpdateRule, _ operands: UpdateOperands<T>, _ weightDecay: T) -> Bool
     /// Whether all `count` values are finite.
@@ -29,7 +30,7 @@ public struct ElementwiseKernels<T: Scalar> {
 
     public init(
         activate: @escaping (Activation, UnsafePointer<T>, UnsafeMutablePointer<T>, Int) -> Void,
-        backpropagate: @escaping (Activation, UnsafeMutablePointer<T>, UnsafePointer<T>, Int) -> Void,
+        backpropagate: @escaping (Activation, UnsafeMutablePointer<T>, UnsafePointer<T>, UnsafePointer<T>?, Int) -> Void,
         update: @escaping (UpdateRule, UpdateOperands<T>, T) -> Bool,
         allFinite: @escaping (UnsafePointer<T>, Int) -> Bool,
         extremes: @escaping (UnsafePointer<T>, Int) -> (smallest: T, largest: T),

@@ -16,6 +16,9 @@ import Darwin
 public protocol Scalar: BinaryFloatingPoint, SIMDScalar, Codable where RawSignificand: FixedWidthInteger {
     static func exp(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
+    static func expm1(_ x: Self) -> Self
+    /// The complementary error function 1 − erf x, accurate where erf x is near 1.
+    static func erfc(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     /// C ← α·op(A)·op(B) + β·C, row-major, op = transpose when asked (BLAS gemm).
@@ -49,6 +52,8 @@ private func cblasTranspose(_ transpose: Bool) -> CBLAS_TRANSPOSE {
 extension Float: Scalar {
     @inlinable @inline(__always) public static func exp(_ x: Float) -> Float { expf(x) }
     @inlinable @inline(__always) public static func log1p(_ x: Float) -> Float { log1pf(x) }
+    @inlinable @inline(__always) public static func expm1(_ x: Float) -> Float { expm1f(x) }
+    @inlinable @inline(__always) public static func erfc(_ x: Float) -> Float { erfcf(x) }
     @inlinable @inline(__always) public static func log(_ x: Float) -> Float { logf(x) }
     @inlinable @inline(__always) public static func tanh(_ x: Float) -> Float { tanhf(x) }
     public static func gemm(
@@ -78,6 +83,8 @@ extension Float: Scalar {
 extension Double: Scalar {
     @inlinable @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inlinable @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
+    @inlinable @inline(__always) public static func expm1(_ x: Double) -> Double { Glibc.expm1(x) }
+    @inlinable @inline(__always) public static func erfc(_ x: Double) -> Double { Glibc.erfc(x) }
     @inlinable @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
     @inlinable @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
     public static func gemm(

@@ -49,11 +49,27 @@ final class KernelsTests: XCTestCase {
             let exps = z.map { exp($0 - z.max()!) }, total = exps.reduce(0, +)
             return exps.map { $0 / total }
         case .exp: return z.map { exp($0) }
+        case .leakyRelu: return z.map { $0 > 0 ? $0 : 0.01 * $0 }
+        case .elu: return z.map { $0 > 0 ? $0 : exp($0) - 1 }
+        case .gelu: return z.map { $0 * 0.5 * (1 + erf($0 / 2.0.squareRoot())) }
+        case .softplus: return z.map { log(1 + exp($0)) }
+        case .silu: return z.map { $0 / (1 + exp(-$0)) }
         }
     }
 
-    private func naiveDerivative(_ activation: Activation, delta: [Double], a: [Double]) -> [Double] {
+    /// δ ⊙ σ'(z), from z for the new activations (the kernels read a where they can).
+    private func naiveDerivative(_ activation: Activation, delta: [Double], a: [Double], z: [Double]) -> [Double] {
         switch activation {
+        case .leakyRelu: return zip(delta, z).map { $1 > 0 ? $0 : 0.01 * $0 }
+        case .elu: return zip(delta, z).map { $1 > 0 ? $0 : $0 * exp($1) }
+        case .gelu:
+            return zip(delta, z).map { $0 * (0.5 * (1 + erf($1 / 2.0.squareRoot())) + $1 * exp(-$1 * $1 / 2) / (2 * Double.pi).squareRoot()) }
+        case .softplus: return zip(delta, z).map { $0 / (1 + exp(-$1)) }
+        case .silu:
+            return zip(delta, z).map { d, z in
+                let s = 1 / (1 + exp(-z))
+                return d * (s + z * s * (1 - s))
+            }
         case .sigmoid: return zip(delta, a).map { $0 * $1 * (1 - $1) }
         case .relu: return zip(delta, a).map { $1 > 0 ? $0 : 0 }
         case .tanh: return zip(delta, a).map { $0 * (1 - $1 * $1) }
@@ -74,11 +90,15 @@ final class KernelsTests: XCTestCase {
                 assertClose(a, naiveActivation(activation, z.map(Double.init)), label)
                 let inPlace = mutated(z) { kernels.activate(activation, $0, $0, n) }
                 XCTAssertEqual(inPlace, a, "\(label) in place")
-                let backpropagated = mutated(delta) { kernels.backpropagate(activation, $0, a, n) }
-                assertClose(backpropagated, naiveDerivative(activation, delta: delta.map(Double.init), a: a.map(Double.init)),
+                let backpropagated = mutated(delta) { kernels.backpropagate(activation, $0, a, z, n) }
+                assertClose(backpropagated, naiveDerivative(activation, delta: delta.map(Double.init), a: a.map(Double.init),
+                                                            z: z.map(Double.init)),
                             label + " σ'")
                 XCTAssertEqual(a, mutated([T](repeating: 0, count: n)) { baseline.activate(activation, z, $0, n) }, label)
-                XCTAssertEqual(backpropagated, mutated(delta) { baseline.backpropagate(activation, $0, a, n) }, label + " σ'")
+                XCTAssertEqual(backpropagated, mutated(delta) { baseline.backpropagate(activation, $0, a, z, n) }, label + " σ'")
+                if !activation.derivativeNeedsZ {  // σ' read from a alone
+                    XCTAssertEqual(backpropagated, mutated(delta) { kernels.backpropagate(activation, $0, a, nil, n) }, label)
+                }
             }
         }
     }

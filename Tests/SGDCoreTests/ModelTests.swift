@@ -15,7 +15,9 @@ final class ModelTests: XCTestCase {
     func testActivationsEqualTheirFormulas() throws {
         let expected: [Activation: (Double) -> Double] = [
             .sigmoid: { 1 / (1 + exp(-$0)) }, .relu: { max($0, 0) }, .tanh: { tanh($0) },
-            .identity: { $0 }, .exp: { exp($0) },
+            .identity: { $0 }, .exp: { exp($0) }, .leakyRelu: { $0 > 0 ? $0 : 0.01 * $0 },
+            .elu: { $0 > 0 ? $0 : expm1($0) }, .gelu: { $0 * erfc(-$0 / 2.0.squareRoot()) / 2 },
+            .softplus: { log1p(exp($0)) }, .silu: { $0 / (1 + exp(-$0)) },
         ]
         for (activation, formula) in expected {
             for (value, z) in zip(try activate(activation, zs), zs) {
@@ -32,6 +34,25 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(try activate(.softmax, [1000, -1000, 1000]), [0.5, 0, 0.5])
     }
 
+    /// The new hidden activations and their σ' at |z| ≫ 1: their limits, never ∞ or NaN.
+    func testHiddenActivationsAndDerivativesStayFiniteForHugeInputs() throws {
+        let huge: [Double] = [-1e300, -1000, 1000, 1e300]
+        let limits: [Activation: (values: [Double], slopes: [Double])] = [
+            .leakyRelu: ([0.01 * -1e300, -10, 1000, 1e300], [0.01, 0.01, 1, 1]),
+            .elu: ([-1, -1, 1000, 1e300], [0, 0, 1, 1]),
+            .gelu: ([0, 0, 1000, 1e300], [0, 0, 1, 1]),
+            .softplus: ([0, 0, 1000, 1e300], [0, 0, 1, 1]),
+            .silu: ([0, 0, 1000, 1e300], [0, 0, 1, 1]),
+        ]
+        for (activation, limit) in limits {
+            let a = try activate(activation, huge)
+            XCTAssertEqual(a, limit.values, "\(activation)")
+            let delta = try matrix(1, huge.count, [Double](repeating: 1, count: huge.count))
+            activation.backpropagate(delta, a: try matrix(1, huge.count, a), z: try matrix(1, huge.count, huge))
+            XCTAssertEqual(elements(delta), limit.slopes, "\(activation) σ'")
+        }
+    }
+
     /// δ ← δ ⊙ σ'(z), computed from a = σ(z) (softmax: the Jacobian-vector product), against central
     /// differences of Σ_j w_j σ(z)_j.
     func testBackpropagationThroughEachActivationMatchesFiniteDifferences() throws {
@@ -40,7 +61,7 @@ final class ModelTests: XCTestCase {
             let a = try activate(activation, zs)
             let aMatrix = try matrix(1, zs.count, a)
             let delta = try matrix(1, zs.count, upstream)
-            activation.backpropagate(delta, a: aMatrix)
+            activation.backpropagate(delta, a: aMatrix, z: try matrix(1, zs.count, zs))
             for i in zs.indices {
                 let numeric = centralDifference(at: zs[i]) { value in
                     var shifted = zs

@@ -15,8 +15,11 @@ The losses, over a batch of n rows and k outputs (gradients are those of this ba
     poisson               C = 1/n Σ_rows Σ_j [y log(y/a) − y + a]              (exp output, 0 log 0 = 0)
 
 With sample weights w, every 1/n Σ_rows becomes the weighted mean Σ_rows w·(…) / Σ w.
+
+`hidden` is one activation name for every hidden layer or a list of one per hidden layer.
 """
 import numpy as np
+from scipy.special import erf
 
 
 def _sigmoid(z):
@@ -37,22 +40,44 @@ ACTIVATIONS = {
     "identity": lambda z: z,
     "softmax": _softmax,
     "exp": np.exp,
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    # z ≤ 0 only inside exp, so nothing overflows
+    "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+    "gelu": lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2))),
+    "softplus": lambda z: np.logaddexp(0, z),
+    "silu": lambda z: z * _sigmoid(z),
 }
+
+
+def _normal_density(z):
+    return np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+
+
+# σ'(z) of the elementwise activations, as functions of z (the core reads most of them from a)
+DERIVATIVES = {
+    "sigmoid": lambda z: _sigmoid(z) * (1 - _sigmoid(z)),
+    "relu": lambda z: (z > 0).astype(np.float64),
+    "tanh": lambda z: 1 - np.tanh(z) ** 2,
+    "identity": np.ones_like,
+    "exp": np.exp,
+    "leaky_relu": lambda z: np.where(z > 0, 1.0, 0.01),
+    "elu": lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0))),
+    "gelu": lambda z: 0.5 * (1 + erf(z / np.sqrt(2))) + z * _normal_density(z),
+    "softplus": _sigmoid,
+    "silu": lambda z: _sigmoid(z) * (1 + z * (1 - _sigmoid(z))),
+}
+
+
+def hidden_activation(hidden, layer):
+    """The activation name of hidden layer `layer` (0-based)."""
+    return hidden if isinstance(hidden, str) else hidden[layer]
 
 
 def _backpropagate_activation(name, z, a, upstream):
     """upstream ⊙ σ'(z) for the elementwise activations; for softmax the Jacobian-vector product
     row by row, J = diag(a) − a aᵀ."""
-    if name == "sigmoid":
-        return upstream * a * (1 - a)
-    if name == "relu":
-        return upstream * (z > 0)
-    if name == "tanh":
-        return upstream * (1 - np.tanh(z) ** 2)
-    if name == "identity":
-        return upstream
-    if name == "exp":
-        return upstream * a
+    if name != "softmax":
+        return upstream * DERIVATIVES[name](z)
     jacobians = np.einsum("ij,jk->ijk", a, np.eye(a.shape[1])) - np.einsum("ij,ik->ijk", a, a)
     return np.einsum("ijk,ik->ij", jacobians, upstream)
 
@@ -77,7 +102,7 @@ def forward(weights, biases, X, hidden, output):
     for layer, (W, b) in enumerate(zip(weights, biases)):
         z = activations[-1] @ np.asarray(W, np.float64) + np.asarray(b, np.float64)
         zs.append(z)
-        activations.append(ACTIVATIONS[output if layer == len(weights) - 1 else hidden](z))
+        activations.append(ACTIVATIONS[output if layer == len(weights) - 1 else hidden_activation(hidden, layer)](z))
     return zs, activations
 
 
@@ -132,7 +157,7 @@ def gradient(weights, biases, X, Y, hidden, output, loss_name, sample_weight=Non
         dW[layer] = activations[layer].T @ delta
         db[layer] = delta.sum(axis=0)
         if layer:
-            delta = _backpropagate_activation(hidden, zs[layer - 1], activations[layer],
+            delta = _backpropagate_activation(hidden_activation(hidden, layer - 1), zs[layer - 1], activations[layer],
                                               delta @ np.asarray(weights[layer], np.float64).T)
     return dW, db
 

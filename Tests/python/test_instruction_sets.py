@@ -93,10 +93,13 @@ X = rng.normal(size=(300, 37)).astype(dtype)
 y = rng.integers(0, 5, 300)
 results = {}
 for hidden, optimizer in (("relu", sg.Adam(lr=1e-2)), ("sigmoid", sg.SGD(lr=0.5, momentum=0.9)),
-                          ("tanh", sg.RMSProp(lr=1e-3)), ("relu", sg.AdaGrad(lr=0.05))):
+                          ("tanh", sg.RMSProp(lr=1e-3)), ("relu", sg.AdaGrad(lr=0.05)),
+                          (["gelu", "silu"], sg.Adam(lr=1e-2)), (["leaky_relu", "elu"], sg.SGD(lr=0.1)),
+                          ("softplus", sg.SGD(lr=0.1))):
     net = sg.Network([37, 33, 17, 5], hidden=hidden, output="softmax", loss="cross_entropy", seed=1, dtype=dtype)
     net.fit(X, y, epochs=3, batch_size=7, optimizer=optimizer, verbose=0)
-    results[f"{hidden} {type(optimizer).__name__}"] = np.concatenate([w.ravel() for w in net.weights + net.biases])
+    results[f"{'-'.join(net.hidden_activations)} {type(optimizer).__name__}"] = np.concatenate(
+        [w.ravel() for w in net.weights + net.biases])
 np.savez(OUT, **results)
 """
 

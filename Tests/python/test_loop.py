@@ -182,6 +182,22 @@ def test_early_stopping_restores_the_best_weights():
     np.testing.assert_array_equal(net.parameters, snapshots[best][1])
 
 
+def test_a_validation_loss_that_overflows_is_a_divergence_with_the_epochs_weights_kept():
+    """Finite weights whose exp output overflows on the validation rows (e^1000): the fit raises
+    DivergenceError instead of recording val_loss = inf; the network keeps the epoch's finite weights."""
+    net = sg.Network([1, 1], output="exp", loss="poisson", dtype="float64", seed=0)
+    net.weights[0][...] = 1.0
+    net.biases[0][...] = 0.0
+    X, y = np.array([[0.5]]), np.array([[1.0]])
+    delta = np.exp(0.5) - 1.0  # δ = e^z − y at z = 1·0.5 + 0: one SGD step gives W = 1 − η·0.5δ, b = −η·δ
+    expected = [1.0 - 1e-3 * 0.5 * delta, -1e-3 * delta]
+    with pytest.raises(sg.DivergenceError, match=r"epoch 1: the validation loss is inf"):
+        net.fit(X, y, epochs=3, batch_size=1, optimizer=sg.SGD(lr=1e-3), validation_data=(np.array([[1000.0]]), y),
+                verbose=0)
+    np.testing.assert_allclose(net.parameters, expected, rtol=1e-15)  # the epoch's step, kept
+    assert net.optimizer.steps == 0  # its state was reset
+
+
 def test_divergence_raises_and_keeps_the_weights_before_the_divergent_step(tmp_path):
     X, y = data()
     X = X * 1e3

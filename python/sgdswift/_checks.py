@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -87,6 +87,20 @@ def name(value: Any, argument: str) -> str:
     if "\0" in value:
         raise ValueError(f"{argument}: expected a name, got {value!r} (it contains a NUL character)")
     return value
+
+
+def hidden_activations(value: Any, hidden_layers: int) -> Union[str, list[str]]:
+    """`hidden` of a network with `hidden_layers` hidden layers: one activation name for all of them, or a
+    sequence (list or tuple) of one name per hidden layer, returned as a list."""
+    if isinstance(value, str):
+        return name(value, "hidden")
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"hidden: expected a name (str) or a list of names, one per hidden layer, got "
+                        f"{type(value).__name__} {value!r}")
+    if len(value) != hidden_layers:
+        raise ValueError(f"hidden: expected one activation per hidden layer ({hidden_layers} names), got {len(value)}: "
+                         f"{list(value)!r}")
+    return [name(item, f"hidden[{i}]") for i, item in enumerate(value)]
 
 
 def numeric_array(value: Any, name: str) -> np.ndarray:

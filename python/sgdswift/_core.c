@@ -290,18 +290,49 @@ static int end_call(CoreCall *call, sgd_status status) {
     return -1;
 }
 
-/* The Swift network is made before the Python object, so that no object exists without one. */
+/* The UTF-8 texts of a tuple of str, valid while the tuple lives; NULL with an exception set. */
+static const char **name_array(PyObject *names, const char *argument) {
+    Py_ssize_t count = PyTuple_Size(names);
+    const char **texts = PyMem_New(const char *, count + 1);
+    if (!texts) return (const char **)PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyTuple_GetItem(names, i);
+        texts[i] = PyUnicode_Check(item) ? PyUnicode_AsUTF8AndSize(item, NULL) : NULL;
+        if (!texts[i]) {
+            if (!PyErr_Occurred())
+                raise_with_type_name(PyExc_TypeError, "%s: expected names (str), got %U", argument, item);
+            PyMem_Free(texts);
+            return NULL;
+        }
+    }
+    return texts;
+}
+
+/* The Swift network is made before the Python object, so that no object exists without one. `hidden` is
+ * a name for every hidden layer or a sequence of names, one per hidden layer. */
 static PyObject *Network_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"dtype", "sizes", "hidden", "output", "loss", "init", "seed", NULL};
     int dtype;
-    PyObject *sizes_object;
-    const char *hidden, *output, *loss, *initializer;
+    PyObject *sizes_object, *hidden_object;
+    const char *output, *loss, *initializer;
     unsigned long long seed;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iOssssK:Network", keywords, &dtype, &sizes_object, &hidden,
-                                     &output, &loss, &initializer, &seed))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iOOsssK:Network", keywords, &dtype, &sizes_object,
+                                     &hidden_object, &output, &loss, &initializer, &seed))
         return NULL;
+    PyObject *hidden = PyUnicode_Check(hidden_object)
+        ? PyTuple_Pack(1, hidden_object) : item_tuple(hidden_object, "hidden: expected a name or a sequence of names");
+    if (!hidden) return NULL;
+    const char **hidden_names = name_array(hidden, "hidden");
+    if (!hidden_names) {
+        Py_DECREF(hidden);
+        return NULL;
+    }
     PyObject *sizes = item_tuple(sizes_object, "sizes: expected a sequence of ints");
-    if (!sizes) return NULL;
+    if (!sizes) {
+        PyMem_Free(hidden_names);
+        Py_DECREF(hidden);
+        return NULL;
+    }
     Py_ssize_t count = PyTuple_Size(sizes);
     int64_t *values = PyMem_New(int64_t, count + 1);
     if (!values) PyErr_NoMemory();
@@ -313,11 +344,13 @@ static PyObject *Network_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     int failed = PyErr_Occurred() != NULL;
     if (!failed) {
         begin_call(&call, dtype);
-        sgd_status status = sgd_network_create(dtype, values, count, hidden, output, loss, initializer, seed,
-                                               &network, call.message, MESSAGE_CAPACITY);
+        sgd_status status = sgd_network_create(dtype, values, count, hidden_names, PyTuple_Size(hidden), output, loss,
+                                               initializer, seed, &network, call.message, MESSAGE_CAPACITY);
         failed = end_call(&call, status) < 0;
     }
     PyMem_Free(values); /* only with the GIL held */
+    PyMem_Free(hidden_names);
+    Py_DECREF(hidden);
     NetworkObject *self = failed ? NULL : (NetworkObject *)PyType_GenericAlloc(type, 0); /* zeroed */
     if (!self) {
         if (network) sgd_network_destroy(network);

@@ -7,7 +7,7 @@ refuses raise ValueError (MemoryError when it runs out of memory); a call on an 
 call is using raises RuntimeError. Every argument can be passed by keyword.
 """
 import sys
-from typing import Any, Callable, Final, Iterable, Optional, SupportsFloat, SupportsIndex, Union, final
+from typing import Any, Callable, Final, Iterable, Optional, Sequence, SupportsFloat, SupportsIndex, Union, final
 
 import numpy as np
 from typing_extensions import Buffer
@@ -40,8 +40,8 @@ class Network:
     parameter vector [W1, b1, W2, b2, ...] of the dtype, each W_l (fan_in, fan_out) in C order,
     shared with the core for the network's lifetime."""
 
-    def __new__(cls, dtype: int, sizes: Iterable[SupportsIndex], hidden: str, output: str, loss: str, init: str,
-                seed: int) -> Network: ...
+    def __new__(cls, dtype: int, sizes: Iterable[SupportsIndex], hidden: Union[str, Sequence[str]], output: str,
+                loss: str, init: str, seed: int) -> Network: ...
     @property
     def parameter_count(self) -> int: ...
     if sys.version_info >= (3, 12):

@@ -10,8 +10,8 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _core
-from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, dropout_rates, flag, float_dtype, integer, is_sparse,
-                      numeric_array, one_of, pair, rate_schedule, real, sample_weights, sparse_rows)
+from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, dropout_rates, flag, float_dtype, hidden_activations,
+                      integer, is_sparse, numeric_array, one_of, pair, rate_schedule, real, sample_weights, sparse_rows)
 from ._checks import name as check_name
 from ._files import PathLike, read_npz, write_atomically, write_npz
 from ._history import RECORD_FIELDS, History, epoch_logs
@@ -51,13 +51,27 @@ class Network:
     """A multilayer perceptron trained by gradient descent in the Swift core.
 
     Layer l computes z = a_prev @ W + b and a = act(z), with W of shape (fan_in, fan_out) and b of
-    shape (fan_out,). `hidden` is the activation of every hidden layer ("sigmoid", "relu", "tanh",
-    "identity"), `output` that of the last layer (those, "softmax" or "exp", a = e^z); `loss` is one of
+    shape (fan_out,). `hidden` is the activation of every hidden layer, or a list of one per hidden
+    layer (its length the number of hidden layers), each act(z) with its derivative act'(z):
+
+        sigmoid     s(z) = 1/(1 + e^(−z))               s(z)(1 − s(z))
+        relu        max(z, 0)                           1 if z > 0 else 0
+        tanh        tanh z                              1 − tanh² z
+        identity    z                                   1
+        leaky_relu  z if z > 0 else 0.01 z              1 if z > 0 else 0.01
+        elu         z if z > 0 else e^z − 1             1 if z > 0 else e^z
+        gelu        z Φ(z), Φ(z) = ½(1 + erf(z/√2))     Φ(z) + z e^(−z²/2)/√(2π)
+        softplus    log(1 + e^z)                        s(z)
+        silu        z s(z)                              s(z)(1 + z(1 − s(z)))
+
+    (the last five: hidden layers only; all computed without overflow for any finite z). `output` is
+    the last layer's: "sigmoid", "relu", "tanh", "identity", "softmax" or "exp" (a = e^z); `loss` is one of
     "quadratic" (1/2n Σ‖y−a‖²), "mse", "mae", "binary_cross_entropy" (sigmoid output), "cross_entropy"
     (softmax output) or "poisson" (exp output, targets y ≥ 0: half the Poisson deviance
     Σ_j e^(z_j) − y_j z_j + y_j log y_j − y_j per row, gradient e^z − y). `init` is "normal" (N(0,1) weights and biases, as Nielsen's network.py), "xavier", "he"
-    or "auto" (he for ReLU, xavier otherwise). `seed` makes initialisation, shuffling and dropout
-    reproducible; None draws one (kept in `net.seed`).
+    or "auto" (he when every hidden activation named is relu, leaky_relu, elu, gelu or silu, xavier
+    otherwise). `seed` makes initialisation, shuffling and dropout reproducible; None draws one (kept in
+    `net.seed`).
 
     `dropout` is inverted dropout on the hidden activations while training (`fit` and `step`): a rate
     p in [0, 1) for every hidden layer, or a sequence with one per hidden layer. Each hidden unit of each
@@ -75,7 +89,7 @@ class Network:
     repeated rows.
     """
 
-    def __init__(self, sizes: Sequence[int], hidden: str = "sigmoid", output: str = "sigmoid",
+    def __init__(self, sizes: Sequence[int], hidden: Union[str, Sequence[str]] = "sigmoid", output: str = "sigmoid",
                  loss: str = "quadratic", init: str = "auto", dtype: Any = "float32",
                  seed: Optional[int] = None, dropout: Any = 0.0):
         if (isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray))
@@ -84,8 +98,9 @@ class Network:
         sizes = [integer(size, f"sizes[{i}]", 1, 2**31 - 1) for i, size in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"sizes: expected at least 2 layer sizes (inputs and outputs), got {sizes}")
-        names = {key: check_name(value, key) for key, value in
-                 (("hidden", hidden), ("output", output), ("loss", loss), ("init", init))}
+        names: dict[str, Any] = {key: check_name(value, key) for key, value in
+                                 (("output", output), ("loss", loss), ("init", init))}
+        names["hidden"] = hidden_activations(hidden, len(sizes) - 2)
         self._dtype = float_dtype(dtype, "dtype", list(DTYPES))
         self._dropout = dropout_rates(dropout, "dropout", len(sizes) - 2)
         self._seed = secrets.randbits(63) if seed is None else integer(seed, "seed", 0, 2**64 - 1)
@@ -148,9 +163,17 @@ class Network:
         return self._dtype
 
     @property
-    def hidden(self) -> str:
-        """The hidden layers' activation: "sigmoid", "relu", "tanh" or "identity"."""
-        return self._names["hidden"]
+    def hidden(self) -> Union[str, list[str]]:
+        """The hidden activation as given: one name for every hidden layer, or a list of one per hidden
+        layer (a copy); `hidden_activations` always has the list."""
+        hidden = self._names["hidden"]
+        return hidden if isinstance(hidden, str) else list(hidden)
+
+    @property
+    def hidden_activations(self) -> list[str]:
+        """The activation of each hidden layer, in order (empty without hidden layers)."""
+        hidden = self._names["hidden"]
+        return [hidden] * (len(self._sizes) - 2) if isinstance(hidden, str) else list(hidden)
 
     @property
     def output(self) -> str:
@@ -182,15 +205,13 @@ class Network:
         return self._seed
 
     def __repr__(self) -> str:
-        return (f"Network({self._sizes}, hidden={self.hidden!r}, output={self.output!r}, loss={self.loss_name!r}, "
+        return (f"Network({self._sizes}, hidden={self._names['hidden']!r}, output={self.output!r}, loss={self.loss_name!r}, "
                 f"dtype={str(self._dtype)!r}{f', dropout={self._dropout}' if any(self._dropout) else ''}, "
                 f"parameters={self._parameters.size})")
 
     def _layer_activations(self) -> list[str]:
         """One activation name per layer: the hidden layers' (one name for all, or one each), then the output's."""
-        hidden = self.hidden
-        hidden_names = [hidden] * (len(self._sizes) - 2) if isinstance(hidden, str) else list(hidden)
-        return hidden_names + [self.output]
+        return self.hidden_activations + [self.output]
 
     def _layer_dropout(self) -> list[str]:
         """Each layer's dropout rate as the summary shows it: "—" without dropout and for the output layer."""
@@ -649,10 +670,11 @@ class Network:
 
     def save(self, path: PathLike) -> None:
         """Writes the model to `path` (an .npz archive without pickles), atomically: a temporary file in
-        the same directory, flushed to disk, then renamed over `path`."""
+        the same directory, flushed to disk, then renamed over `path`. `hidden` is stored as given: a
+        name (as every version wrote it) or a list of names, one per hidden layer."""
         write_npz(path, dict(
             format=np.array(_FILE_FORMAT), version=np.array(_FILE_VERSION), sizes=np.array(self._sizes, dtype=np.int64),
-            hidden=np.array(self.hidden), output=np.array(self.output), loss=np.array(self.loss_name),
+            hidden=np.array(self._names["hidden"], dtype=str), output=np.array(self.output), loss=np.array(self.loss_name),
             init=np.array(self.init), dtype=np.array(str(self._dtype)), seed=np.array(self._seed, dtype=np.uint64),
             fits=np.array(self._fits, dtype=np.int64), parameters=self._parameters,
             dropout=np.array(self._dropout, dtype=np.float64), steps=np.array(self._steps, dtype=np.int64),
@@ -705,7 +727,11 @@ def load(path: PathLike) -> Network:
         raise ValueError(f"{path}: file format version {fields.integer('version')}, this sgdswift reads {_FILE_VERSION}")
     sizes = fields.array("sizes", kinds="iu", ndim=1, description="a list of integers")
     dropout = fields.array("dropout", kinds="f", ndim=1, description="a list of rates") if "dropout" in fields else 0.0
-    network = Network([int(size) for size in sizes], hidden=fields.text("hidden"), output=fields.text("output"),
+    hidden = fields.array("hidden", kinds="U", description="an activation name or a list of them")
+    if hidden.ndim > 1:
+        raise ValueError(f"{path}: field 'hidden' is not an activation name or a list of them")
+    network = Network([int(size) for size in sizes], hidden=str(hidden[()]) if hidden.ndim == 0 else hidden.tolist(),
+                      output=fields.text("output"),
                       loss=fields.text("loss"), init=fields.text("init"), dtype=fields.text("dtype"),
                       seed=fields.integer("seed", 0, 2**64 - 1), dropout=dropout)
     parameters = fields.array("parameters")

@@ -28,7 +28,41 @@ ACTIVATIONS: dict[str, _Nodes] = {
     "tanh": _op("Tanh"),
     "softmax": _op("Softmax", axis=-1),  # over each row's outputs
     "exp": _op("Exp"),
+    "leaky_relu": lambda x, y: [*_constant(y + "_slope", 0.01, like=x),  # max(z, 0.01·z): ONNX's LeakyRelu
+                                helper.make_node("Mul", [x, y + "_slope"], [y + "_scaled"]),  # takes its slope
+                                helper.make_node("Max", [x, y + "_scaled"], [y])],            # as a float32
+    "elu": lambda x, y: [*_constant(y + "_zero", 0.0, like=x), *_constant(y + "_one", 1.0, like=x),  # z if z > 0,
+                         helper.make_node("Greater", [x, y + "_zero"], [y + "_positive"]),      # else e^z − 1
+                         helper.make_node("Exp", [x], [y + "_exp"]),
+                         helper.make_node("Sub", [y + "_exp", y + "_one"], [y + "_negative"]),
+                         helper.make_node("Where", [y + "_positive", x, y + "_negative"], [y])],
+    "gelu": lambda x, y: [*_constant(y + "_root2", 2 ** 0.5, like=x), *_constant(y + "_one", 1.0, like=x),
+                          *_constant(y + "_half", 0.5, like=x),  # z·½(1 + erf(z/√2)), the exact form
+                          helper.make_node("Div", [x, y + "_root2"], [y + "_scaled"]),
+                          helper.make_node("Erf", [y + "_scaled"], [y + "_erf"]),
+                          helper.make_node("Add", [y + "_erf", y + "_one"], [y + "_sum"]),
+                          helper.make_node("Mul", [x, y + "_sum"], [y + "_double"]),
+                          helper.make_node("Mul", [y + "_double", y + "_half"], [y])],
+    "softplus": lambda x, y: [*_constant(y + "_zero", 0.0, like=x), *_constant(y + "_one", 1.0, like=x),
+                              helper.make_node("Max", [x, y + "_zero"], [y + "_relu"]),  # max(z, 0) + log(1 + e^−|z|):
+                              helper.make_node("Abs", [x], [y + "_abs"]),               # no overflow, as the core's
+                              helper.make_node("Neg", [y + "_abs"], [y + "_negative"]),
+                              helper.make_node("Exp", [y + "_negative"], [y + "_exp"]),
+                              helper.make_node("Add", [y + "_exp", y + "_one"], [y + "_sum"]),
+                              helper.make_node("Log", [y + "_sum"], [y + "_log"]),
+                              helper.make_node("Add", [y + "_relu", y + "_log"], [y])],
+    "silu": lambda x, y: [helper.make_node("Sigmoid", [x], [y + "_sigmoid"]),  # z·σ(z)
+                          helper.make_node("Mul", [x, y + "_sigmoid"], [y])],
 }
+# elu, softplus and leaky_relu are built from ops ONNX Runtime's CPU provider runs in float64 too (its Elu,
+# Softplus and LeakyRelu are float32-only; LeakyRelu's slope is a float32 attribute). Its Erf is float32-only
+# too, so a float64 network with gelu exports a valid model that ONNX Runtime cannot run.
+
+
+def _constant(name: str, value: float, like: str) -> list[onnx.NodeProto]:
+    """Nodes making `name` the scalar `value` in the dtype of tensor `like` (as the core rounds it)."""
+    return [helper.make_node("Constant", [], [name + "_double"], value=numpy_helper.from_array(np.array(value))),
+            helper.make_node("CastLike", [name + "_double", like], [name])]
 
 
 def model(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], activations: Sequence[str],

@@ -148,8 +148,10 @@ void sgd_matrix_kernels(char *_Nonnull out, int64_t capacity);
 /* The engine of the small products (libxsmm), its version and the CPU it generates kernels for. */
 void sgd_small_product_kernels(char *_Nonnull out, int64_t capacity);
 
+/* hidden: hidden_count activation names, one for every hidden layer (1) or one per hidden layer. */
 sgd_status sgd_network_create(int32_t dtype, const int64_t *_Nonnull sizes, int64_t layer_count,
-                              const char *_Nonnull hidden, const char *_Nonnull output,
+                              const char *_Nonnull const *_Nonnull hidden, int64_t hidden_count,
+                              const char *_Nonnull output,
                               const char *_Nonnull loss, const char *_Nonnull initializer,
                               uint64_t seed, void *_Nullable *_Nonnull network_out,
                               char *_Nonnull message, int64_t capacity);

@@ -6,8 +6,12 @@ extension Activation {
         for r in 0..<z.rows { kernels.activate(self, z.row(r), a.row(r), z.columns) }
     }
 
-    /// δ ← δ ⊙ σ'(z), given a = σ(z) (softmax: the Jacobian-vector product, row-wise).
-    func backpropagate<T: Scalar>(_ delta: Matrix<T>, a: Matrix<T>, _ kernels: ElementwiseKernels<T> = .selected) {
-        for r in 0..<delta.rows { kernels.backpropagate(self, delta.row(r), a.row(r), delta.columns) }
+    /// δ ← δ ⊙ σ'(z), given a = σ(z) and, where `derivativeNeedsZ`, z (softmax: the Jacobian-vector
+    /// product, row-wise).
+    func backpropagate<T: Scalar>(_ delta: Matrix<T>, a: Matrix<T>, z: Matrix<T>? = nil,
+                                  _ kernels: ElementwiseKernels<T> = .selected) {
+        for r in 0..<delta.rows {
+            kernels.backpropagate(self, delta.row(r), a.row(r), z.map { UnsafePointer($0.row(r)) }, delta.columns)
+        }
     }
 }

@@ -3,8 +3,12 @@
 public enum Initializer: String, CaseIterable, Sendable {
     case normal, xavier, he
 
-    /// The usual choice for a hidden activation: He for ReLU, Glorot otherwise.
-    public static func recommended(for hidden: Activation) -> Initializer { hidden == .relu ? .he : .xavier }
+    /// The usual choice for the hidden activations: He for the ReLU family (relu, leaky_relu, elu, gelu,
+    /// silu: unbounded above, about linear for z > 0) when every one named is, Glorot otherwise.
+    public static func recommended(for hidden: [Activation]) -> Initializer {
+        let reluFamily: Set<Activation> = [.relu, .leakyRelu, .elu, .gelu, .silu]
+        return !hidden.isEmpty && hidden.allSatisfy(reluFamily.contains) ? .he : .xavier
+    }
 }
 
 /// One dense layer: z = a_prev·W + b, a = σ(z); W is fanIn × fanOut, b has fanOut entries, both

@@ -20,12 +20,24 @@ public enum Loss: String, CaseIterable, Sendable {
     case crossEntropy = "cross_entropy"
     case poisson
 
+    /// Each of `hidden` may serve a hidden layer (also when a network without hidden layers names one: a
+    /// typo is refused, not ignored).
+    static func validate(hidden: [Activation]) throws {
+        let hiddenNames = Activation.allCases.filter { !$0.isOutputOnly }.map(\.rawValue).joined(separator: ", ")
+        for (l, activation) in hidden.enumerated() {
+            let argument = hidden.count == 1 ? "hidden" : "hidden[\(l)]"
+            try require(activation != .softmax,
+                        "\(argument): softmax is an output activation (it couples the units of a layer); use one of \(hiddenNames)")
+            try require(activation != .exp,
+                        "\(argument): exp is an output activation (the Poisson loss's rate); use one of \(hiddenNames)")
+        }
+    }
+
     /// Rejects output/loss pairings that make no sense.
-    static func validate(hidden: Activation, output: Activation, loss: Loss, outputs: Int) throws {
-        try require(hidden != .softmax,
-                    "hidden: softmax is an output activation (it couples the units of a layer); use sigmoid, relu, tanh or identity")
-        try require(hidden != .exp,
-                    "hidden: exp is an output activation (the Poisson loss's rate); use sigmoid, relu, tanh or identity")
+    static func validate(hidden: [Activation], output: Activation, loss: Loss, outputs: Int) throws {
+        try validate(hidden: hidden)
+        try require(!output.isHiddenOnly,
+                    "output: \(output.rawValue) is a hidden activation; use sigmoid, relu, tanh, identity, softmax or exp")
         try require(output != .softmax || outputs >= 2,
                     "output: softmax needs at least 2 outputs, the network has \(outputs) (softmax of one value is always 1); use sigmoid")
         try require(loss != .binaryCrossEntropy || output == .sigmoid,

@@ -12,7 +12,8 @@ where E.RawValue == String {
 /// network owns and that callers may read and write in place (that is how NumPy sees them).
 public final class Network<T: Scalar> {
     public let sizes: [Int]
-    public let hidden: Activation
+    /// The activation of each hidden layer, in order.
+    public let hidden: [Activation]
     public let output: Activation
     public let loss: Loss
     public let parameters: Buffer<T>
@@ -23,12 +24,15 @@ public final class Network<T: Scalar> {
     /// The largest layer width and parameter count accepted: every dimension must fit BLAS's 32-bit ints.
     public static var maximumCount: Int { Int(Int32.max) }
 
-    public init(sizes: [Int], hidden: Activation, output: Activation, loss: Loss) throws {
+    /// `hidden` has one activation per hidden layer (sizes.count − 2).
+    public init(sizes: [Int], hidden: [Activation], output: Activation, loss: Loss) throws {
         try require(sizes.count >= 2, "sizes: need at least 2 layer sizes (inputs and outputs), got \(sizes.count)")
         for (i, size) in sizes.enumerated() {
             try require(size >= 1 && size <= Self.maximumCount,
                         "sizes: size \(i) must be between 1 and \(Self.maximumCount), got \(size)")
         }
+        try require(hidden.count == sizes.count - 2,
+                    "hidden: expected one activation per hidden layer (\(sizes.count - 2)), got \(hidden.count)")
         try Loss.validate(hidden: hidden, output: output, loss: loss, outputs: sizes[sizes.count - 1])
         var layers: [Layer] = []
         var offset = 0
@@ -37,7 +41,7 @@ public final class Network<T: Scalar> {
             try require(!overflow && weights <= Self.maximumCount - offset - sizes[l],
                         "sizes: more than \(Self.maximumCount) parameters")
             let layer = Layer(fanIn: sizes[l - 1], fanOut: sizes[l], weightOffset: offset,
-                              activation: l == sizes.count - 1 ? output : hidden)
+                              activation: l == sizes.count - 1 ? output : hidden[l - 1])
             layers.append(layer)
             offset += layer.parameterCount
         }
@@ -49,16 +53,34 @@ public final class Network<T: Scalar> {
         self.parameters = try Buffer(count: offset)
     }
 
-    /// Creates a network from user-facing names; `initializer` may be "auto" (recommended for `hidden`).
+    /// One activation for every hidden layer.
+    public convenience init(sizes: [Int], hidden: Activation, output: Activation, loss: Loss) throws {
+        try self.init(sizes: sizes, hidden: Array(repeating: hidden, count: max(sizes.count - 2, 0)), output: output,
+                      loss: loss)
+    }
+
+    /// Creates a network from user-facing names: `hidden` has one name for every hidden layer, or one
+    /// name per hidden layer; `initializer` may be "auto" (recommended for the hidden activations named).
+    public convenience init(
+        sizes: [Int], hidden: [String], output: String, loss: String, initializer: String, seed: UInt64
+    ) throws {
+        let named: [Activation] = try hidden.enumerated().map {
+            try parseName($0.element, argument: hidden.count == 1 ? "hidden" : "hidden[\($0.offset)]")
+        }
+        try Loss.validate(hidden: named)
+        let perLayer = named.count == 1 ? Array(repeating: named[0], count: max(sizes.count - 2, 0)) : named
+        try self.init(sizes: sizes, hidden: perLayer, output: try parseName(output, argument: "output"),
+                      loss: try parseName(loss, argument: "loss"))
+        let chosen: Initializer = initializer == "auto"
+            ? .recommended(for: named) : try parseName(initializer, argument: "init")
+        initialize(chosen, seed: seed)
+    }
+
+    /// The same with one name for every hidden layer.
     public convenience init(
         sizes: [Int], hidden: String, output: String, loss: String, initializer: String, seed: UInt64
     ) throws {
-        let hiddenActivation: Activation = try parseName(hidden, argument: "hidden")
-        try self.init(sizes: sizes, hidden: hiddenActivation, output: try parseName(output, argument: "output"),
-                      loss: try parseName(loss, argument: "loss"))
-        let chosen: Initializer = initializer == "auto"
-            ? .recommended(for: hiddenActivation) : try parseName(initializer, argument: "init")
-        initialize(chosen, seed: seed)
+        try self.init(sizes: sizes, hidden: [hidden], output: output, loss: loss, initializer: initializer, seed: seed)
     }
 
     public var inputCount: Int { sizes[0] }

@@ -34,9 +34,10 @@ extension Network {
             if l > 0, case .dense(let input) = input {
                 let previous = workspace.delta(l - 1, rows: m), activation = layers[l - 1].activation
                 let dropout = workspace.dropout, undropped = dropout?.layer(l - 1, rows: m)?.undropped ?? input
+                let z = workspace.preactivation(l - 1, rows: m)
                 jobs.append(PhaseJob("δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1})", tiles: inputTiles) { inputs in
                     previousDelta(previous.columns(inputs), delta, w.rows(inputs), activation,
-                                  a: undropped.columns(inputs), kernels)
+                                  a: undropped.columns(inputs), z: z?.columns(inputs), kernels)
                     dropout?.backpropagate(l - 1, previous.columns(inputs), units: inputs)  // ⊙ m_{l−1}/(1 − p_{l−1})
                 })
             }
@@ -67,10 +68,10 @@ func biasGradient<T: Scalar>(_ block: UnsafeMutablePointer<T>, _ delta: Matrix<T
 }
 
 /// δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(z_{l−1}) for a block of layer l−1's units (a block of W_l's rows);
-/// σ' is taken from a_{l−1} (see `Activation.backpropagate`).
+/// σ' is taken from a_{l−1}, and from z_{l−1} where it needs z (see `Activation.backpropagate`).
 @inline(__always)
 func previousDelta<T: Scalar>(_ block: Matrix<T>, _ delta: Matrix<T>, _ w: Matrix<T>, _ activation: Activation,
-                              a: Matrix<T>, _ kernels: ElementwiseKernels<T>) {
+                              a: Matrix<T>, z: Matrix<T>?, _ kernels: ElementwiseKernels<T>) {
     block.assignProduct(delta, w, transposeB: true)
-    activation.backpropagate(block, a: a, kernels)
+    activation.backpropagate(block, a: a, z: z, kernels)
 }

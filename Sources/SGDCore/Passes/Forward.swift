@@ -21,18 +21,19 @@ extension Network {
 
     /// a_l of a hidden layer, in tiles of its units (columns), each tile's product, bias and
     /// activation done while it is in cache; z_l is overwritten by a_l (backpropagation needs only a),
-    /// and while training with dropout a_l by ã_l (`DropoutMasks`).
+    /// unless the workspace keeps z_l for σ' (`Workspace.preactivation`), and while training with dropout
+    /// a_l by ã_l (`DropoutMasks`).
     private func hiddenLayer(_ l: Int, input: Inputs<T>, _ workspace: Workspace<T>) -> Matrix<T> {
         let layer = layers[l], m = input.rows, kernels = self.kernels
-        let a = workspace.activation(l, rows: m)
+        let a = workspace.activation(l, rows: m), kept = workspace.preactivation(l, rows: m)
         let w = layer.weights(in: workspace.theta), b = layer.biases(in: workspace.theta)
         let tiles = Tiling(extent: layer.fanOut, workPerUnit: input.multiplyAddsPerColumn,
                            minimumWork: Self.minimumProductTile, granule: 16)
         let dropout = workspace.dropout
         WorkerPool.shared.run(tiles) { _, units in
-            let z = a.columns(units)
+            let z = (kept ?? a).columns(units)
             weightedInput(z, input, w.columns(units), bias: b + units.lowerBound, kernels)  // z_l = a_{l−1}W_l + b_l
-            layer.activation.apply(z, into: z, kernels)                                   // a_l = σ(z_l)
+            layer.activation.apply(z, into: a.columns(units), kernels)                    // a_l = σ(z_l)
             dropout?.apply(l, to: a, units: units)                                       // ã_l = a_l ⊙ m_l/(1 − p_l)
         }
         return a

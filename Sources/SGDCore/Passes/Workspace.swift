@@ -6,6 +6,9 @@ final class Workspace<T: Scalar> {
     private let activations: [Buffer<T>]  // a_l = σ(z_l), capacity × n_l
     private let logits: Buffer<T>         // z_L: the losses work from the output layer's z
     private let deltas: [Buffer<T>]       // δ_l = ∂C/∂z_l (passes that backpropagate)
+    /// z_l of the hidden layers whose σ' needs it (`Activation.derivativeNeedsZ`), in passes that
+    /// backpropagate; nil for the other layers, which keep only a_l.
+    private let preactivations: [Buffer<T>?]
     /// Gathered rows of X and of their targets for the chunk in use, and (training only) those of
     /// the next mini-batch, gathered while this one computes (`Network.gatherAhead`).
     private(set) var gathered: GatheredRows<T>
@@ -37,6 +40,9 @@ final class Workspace<T: Scalar> {
         activations = try widths.map { try Buffer(count: capacity * $0) }
         logits = try Buffer(count: capacity * network.outputCount)
         deltas = try backpropagates ? widths.map { try Buffer(count: capacity * $0) } : []
+        preactivations = try network.layers.dropLast().map {
+            backpropagates && $0.activation.derivativeNeedsZ ? try Buffer(count: capacity * $0.fanOut) : nil
+        }
         gathered = try GatheredRows(network, capacity: capacity, for: x, gathersSparseRows: gathersAhead)
         gatheredAhead = gathersAhead ? try GatheredRows(network, capacity: capacity, for: x, gathersSparseRows: true) : nil
         gatheredWeights = try Buffer(count: capacity)
@@ -54,6 +60,10 @@ final class Workspace<T: Scalar> {
     func activation(_ l: Int, rows: Int) -> Matrix<T> { activations[l].matrix(rows: rows, columns: widths[l]) }
     func outputLogits(rows: Int) -> Matrix<T> { logits.matrix(rows: rows, columns: widths[widths.count - 1]) }
     func delta(_ l: Int, rows: Int) -> Matrix<T> { deltas[l].matrix(rows: rows, columns: widths[l]) }
+    /// z_l of hidden layer l, where this workspace keeps it.
+    func preactivation(_ l: Int, rows: Int) -> Matrix<T>? {
+        preactivations[l].map { $0.matrix(rows: rows, columns: widths[l]) }
+    }
 
     /// Claims the spare buffers to gather `indices` into ahead of their use; nil when there are none.
     func gatherAhead(_ indices: UnsafeBufferPointer<Int>) -> GatheredRows<T>? {

@@ -122,6 +122,14 @@ extension Network {
             if let validation, let validationWorkspace {
                 let result = evaluate(validation.x, validation.y, workspace: validationWorkspace,
                                       weights: validationWeights?.baseAddress)
+                guard result.loss.isFinite else {  // finite weights whose outputs overflow on the validation rows
+                    try optimizer.reset(count: parameters.count)
+                    return FitResult(epochs: epoch, ending: .diverged(
+                        "training diverged in epoch \(epoch + 1): the validation loss is \(result.loss) (the weights are "
+                        + "finite, but the network's outputs overflow on the validation data). The network holds the "
+                        + "weights after the epoch's last step and the optimizer's state is reset; try a smaller "
+                        + "learning rate, scaled inputs or more regularisation"))
+                }
                 record.validationLoss = result.loss
                 record.validationAccuracy = hasAccuracy
                     ? result.correct / selectionWeight(validationWeights?.baseAddress, .range(0..<validation.x.rows)) : nil

@@ -43,7 +43,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -291,14 +291,23 @@ def array_values(draw, shape: tuple, profiles=PROFILES, dtypes=DTYPES, allow_jun
 # ------------------------------------------------------------------------------------------------
 
 ACTIVATIONS = ["sigmoid", "relu", "tanh", "identity"]
+HIDDEN_ACTIVATIONS = ACTIVATIONS + ["leaky_relu", "elu", "gelu", "softplus", "silu"]  # the last five: hidden only
 OUTPUTS = ACTIVATIONS + ["softmax", "exp"]
 LOSSES = ["quadratic", "mse", "mae", "binary_cross_entropy", "cross_entropy", "poisson"]
 INITS = ["normal", "xavier", "he", "auto"]
 
 
-def compatible(hidden: str, output: str, loss: str, outputs: int) -> bool:
-    return (hidden in ACTIVATIONS and output in OUTPUTS and loss in LOSSES
-            and not (output == "softmax" and outputs < 2)
+def valid_hidden(hidden: Any, hidden_layers: int) -> bool:
+    """Whether `hidden` is one hidden activation name, or a list or tuple of one per hidden layer."""
+    if isinstance(hidden, str):
+        return hidden in HIDDEN_ACTIVATIONS
+    return (isinstance(hidden, (list, tuple)) and len(hidden) == hidden_layers
+            and all(isinstance(name, str) and name in HIDDEN_ACTIVATIONS for name in hidden))
+
+
+def compatible(hidden: Any, output: str, loss: str, sizes: list) -> bool:
+    return (valid_hidden(hidden, len(sizes) - 2) and output in OUTPUTS and loss in LOSSES
+            and not (output == "softmax" and sizes[-1] < 2)
             and not (loss == "binary_cross_entropy" and output != "sigmoid")
             and not (loss == "cross_entropy" and output != "softmax")
             and not (loss == "poisson" and output != "exp"))
@@ -307,7 +316,7 @@ def compatible(hidden: str, output: str, loss: str, outputs: int) -> bool:
 @dataclass
 class NetSpec:
     sizes: list
-    hidden: str
+    hidden: Union[str, list]  # one name for every hidden layer, or one per hidden layer
     output: str
     loss: str
     init: str
@@ -338,7 +347,9 @@ def net_specs(draw, max_layers: int = 4, max_size: int = 6) -> NetSpec:
     if key not in _STRATEGIES:
         _STRATEGIES[key] = st.lists(st.integers(1, max_size), min_size=2, max_size=max_layers)
     sizes = draw(_STRATEGIES[key])
-    hidden = pick(draw, ACTIVATIONS)
+    hidden: Union[str, list] = pick(draw, HIDDEN_ACTIVATIONS)
+    if integer(draw, 0, 2) == 0:
+        hidden = [pick(draw, HIDDEN_ACTIVATIONS) for _ in sizes[1:-1]]
     output = pick(draw, OUTPUTS if sizes[-1] >= 2 else ACTIVATIONS + ["exp"])
     losses = ["quadratic", "mse", "mae"] + {"sigmoid": ["binary_cross_entropy"], "softmax": ["cross_entropy"],
                                            "exp": ["poisson"]}.get(output, [])
@@ -604,6 +615,10 @@ SIZE_ELEMENTS = [("1", True), ("2", True), ("3", True), ("5", True), ("np.int64(
                  ("np.float64(3.0)", False), ("3+0j", False), ("[3]", False)]
 NAME_JUNK = ["None", "3", "''", "'RELU'", "' relu'", "b'relu'", "['relu']", "'softmax'", "'sigmod'",
              "'quadratic'", "'cross_entropy'", "'x' * 10000", "'relu\\x00'", "'é'", "np.str_('tanh')"]
+# `hidden` as a list: of a wrong length, with a name that is not a hidden activation, not names, not a list
+HIDDEN_LIST_JUNK = ["[]", "['gelu'] * 5", "('silu', 'elu')", "['relu', 'softmax']", "['exp']", "[None]",
+                    "['leaky_relu', 3]", "np.array(['relu'])", "{'relu'}", "iter(['relu'])", "[['relu']]",
+                    "['RELU', 'tanh']", "['elu', 'gelu\\x00']"]
 DTYPE_VALUES = [("'float32'", True), ("'float64'", True), ("np.float32", True), ("np.float64", True),
                 ("'f4'", True), ("'d'", True), ("float", True), ("np.dtype('float32')", True), ("'>f8'", None),
                 ("None", None), ("'float16'", False), ("'int32'", False), ("int", False), ("complex", False),
@@ -660,7 +675,8 @@ def constructor_cases(draw) -> Case:
     names = {}
     for key, default in (("hidden", base.hidden), ("output", base.output), ("loss", base.loss), ("init", base.init)):
         if integer(draw, 0, 7) == 0:
-            code = pick(draw, NAME_JUNK + [repr(v) for v in (ACTIVATIONS + OUTPUTS + LOSSES + INITS)])
+            code = pick(draw, NAME_JUNK + (HIDDEN_LIST_JUNK if key == "hidden" else [])
+                        + [repr(v) for v in (HIDDEN_ACTIVATIONS + OUTPUTS + LOSSES + INITS)])
         else:
             code = repr(default)
         names[key] = code
@@ -682,15 +698,20 @@ def constructor_cases(draw) -> Case:
             literal[key] = None
     for key in ("hidden", "output", "loss", "init"):
         value = literal[key]
-        if not isinstance(value, str):
+        if key == "hidden" and isinstance(value, (list, tuple)):
+            # a list's length is checked against the sizes (below) when they are valid
+            if not all(isinstance(name, str) and name in HIDDEN_ACTIVATIONS + ["softmax", "exp"] for name in value) \
+                    or sizes_valid is None or len(value) != len(sizes_valid) - 2:
+                invalid.append(key)
+        elif not isinstance(value, str):
             invalid.append(key)
-        elif key in ("hidden", "output", "loss") and value not in {"hidden": ACTIVATIONS + ["softmax", "exp"],
+        elif key in ("hidden", "output", "loss") and value not in {"hidden": HIDDEN_ACTIVATIONS + ["softmax", "exp"],
                                                                     "output": OUTPUTS, "loss": LOSSES}[key]:
             invalid.append(key)
         elif key == "init" and value not in INITS:
             invalid.append(key)
     if not {"hidden", "output", "loss"} & set(invalid) and sizes_valid is not None:
-        if not compatible(literal["hidden"], literal["output"], literal["loss"], int(sizes_valid[-1])):
+        if not compatible(literal["hidden"], literal["output"], literal["loss"], [int(s) for s in sizes_valid]):
             invalid.extend(["hidden", "output", "loss"])
     if dtype_valid is False:
         invalid.append("dtype")
@@ -1057,7 +1078,9 @@ FIELD_JUNK = {
               "np.array([[3, 2]])", "np.array([3.0, 2.0])", "np.array([2**64 - 1, 2], dtype=np.uint64)",
               "np.array([3])", "np.array([0, 2])", "np.array([2**40, 2**40])", "np.array(['3', '2'])",
               "np.array([-2**63, 2])", "np.array([3, 2], dtype=np.int8)", "np.array(True)"],
-    "hidden": ["np.array('softmax')", "np.array('bogus')", "np.array(3)", "np.array(['relu'])", "np.array('')"],
+    "hidden": ["np.array('softmax')", "np.array('bogus')", "np.array(3)", "np.array(['relu'])", "np.array('')",
+               "np.array(['gelu', 'silu'])", "np.array([['relu']])", "np.array(['softplus'] * 9)",
+               "np.array(['elu', 'exp'])"],
     "output": ["np.array('bogus')", "np.array(1.5)"],
     "loss": ["np.array('cross_entropy')", "np.array('hinge')", "np.array(b'mse')"],
     "init": ["np.array('zeros')", "np.array(0)"],
