@@ -88,7 +88,8 @@ def test_notebook_runs(tmp_path, monkeypatch):
     assert all(output.output_type != "error" for cell in code for output in cell.outputs)
     figures = [output for cell in code for output in cell.outputs
                if output.output_type == "display_data" and "image/png" in output.get("data", {})]
-    assert len(figures) >= 5  # surface, batch sizes, gradient norms, History.plot, misclassified digits
+    # surface, batch sizes, gradient norms, History.plot, misclassified digits, never-active units, dropout
+    assert len(figures) >= 7
     checked_figures = json.loads(stream_text(code.pop()))
     assert len(checked_figures) == len(figures)  # every figure was shown by plt.show(), so it was checked
     problems = [f"{figure['title']}: {problem}" for figure in checked_figures for problem in figure["problems"]]
@@ -102,6 +103,20 @@ def test_notebook_runs(tmp_path, monkeypatch):
     assert len(ratios) == 2 and ratios[0] < 0.1 and ratios[1] > 1  # sigmoid's first layer learns slowest
     progress = next(cell for cell in text if "Epoch 1/3" in cell)
     assert "Epoch 3/3" in progress and "val_accuracy" in progress  # fit(verbose=1) drew its bar per epoch
+    dying = next(cell for cell in text if "never active: at start" in cell)
+    rows = {(setting, hidden): (float(after) / 100, float(accuracy)) for setting, hidden, after, accuracy in
+            re.findall(r"^(.+?) +(relu|leaky_relu) +\d+% +(\d+)% +([0-9.]+)$", dying, re.MULTILINE)}
+    assert len(rows) == 6, dying
+    for setting in ("η = 2, too large", "η = 0.5, biases start at −2"):  # ReLUs die, leaky ReLUs recover
+        (relu_dead, relu_accuracy), (leaky_off, leaky_accuracy) = rows[setting, "relu"], rows[setting, "leaky_relu"]
+        assert relu_dead > 0.9 and leaky_off < relu_dead - 0.1 and leaky_accuracy > relu_accuracy + 0.3, dying
+    dropout = {float(rate): [float(value) for value in values] for rate, *values in re.findall(
+        r"dropout ([0-9.]+): training accuracy while learning ([0-9.]+), of the full network [0-9.]+; "
+        r"validation accuracy ([0-9.]+), validation loss ([0-9.]+)", "".join(text))}
+    train_without, validation_without, loss_without = dropout[0]
+    train_with, validation_with, loss_with = dropout[0.5]
+    assert train_with - validation_with < train_without - validation_without  # dropout narrows the gap,
+    assert validation_with > validation_without and loss_with < loss_without  # from the validation side too
     accuracy = re.search(r"test accuracy: ([0-9.]+)", text[-1])
     assert accuracy is not None, text[-1]
     assert float(accuracy.group(1)) > 0.95
