@@ -37,12 +37,12 @@ ACTIVATIONS: dict[str, _Nodes] = {
                          helper.make_node("Sub", [y + "_exp", y + "_one"], [y + "_negative"]),
                          helper.make_node("Where", [y + "_positive", x, y + "_negative"], [y])],
     "gelu": lambda x, y: [*_constant(y + "_root2", 2 ** 0.5, like=x), *_constant(y + "_one", 1.0, like=x),
-                          *_constant(y + "_half", 0.5, like=x),  # z·½(1 + erf(z/√2)), the exact form
-                          helper.make_node("Div", [x, y + "_root2"], [y + "_scaled"]),
-                          helper.make_node("Erf", [y + "_scaled"], [y + "_erf"]),
-                          helper.make_node("Add", [y + "_erf", y + "_one"], [y + "_sum"]),
-                          helper.make_node("Mul", [x, y + "_sum"], [y + "_double"]),
-                          helper.make_node("Mul", [y + "_double", y + "_half"], [y])],
+                          *_constant(y + "_half", 0.5, like=x),  # (z·½)(1 + erf(z/√2)), the exact form,
+                          helper.make_node("Div", [x, y + "_root2"], [y + "_scaled"]),  # z halved first:
+                          helper.make_node("Erf", [y + "_scaled"], [y + "_erf"]),       # z·(1 + erf) overflows
+                          helper.make_node("Add", [y + "_erf", y + "_one"], [y + "_sum"]),  # for z > max/2
+                          helper.make_node("Mul", [x, y + "_half"], [y + "_halved"]),
+                          helper.make_node("Mul", [y + "_halved", y + "_sum"], [y])],
     "softplus": lambda x, y: [*_constant(y + "_zero", 0.0, like=x), *_constant(y + "_one", 1.0, like=x),
                               helper.make_node("Max", [x, y + "_zero"], [y + "_relu"]),  # max(z, 0) + log(1 + e^−|z|):
                               helper.make_node("Abs", [x], [y + "_abs"]),               # no overflow, as the core's

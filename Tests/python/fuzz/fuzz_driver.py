@@ -24,6 +24,10 @@ predict_proba/score on fuzzed X and y, pickle round trips); there, scikit-learn'
 messages (SKLEARN_MESSAGES) count as naming the argument, sgdswift.DivergenceError is accepted from training,
 and a refused fit/partial_fit must leave the estimator's attributes as they were.
 
+The `export` target exports random valid networks to ONNX and runs them with ONNX Runtime against
+`predict` (see check_exported), and makes hostile export calls that must be refused leaving the folder as
+it was; it and the constructor target check that summary() and repr give the parameter count.
+
 The summary is one JSON object on stdout: cases run per target, outcome counts, and the failures
 (deduplicated by target, kind and exception type; the shortest reproducer of each is kept). The
 exit code is 0 when there was no failure, 1 otherwise.
@@ -747,7 +751,7 @@ def constructor_cases(draw) -> Case:
         a = reference_output(net, X.astype(net.dtype))
         if not close(out, a, net.dtype):
             return "predict of a new network differs from the NumPy forward pass"
-        return None
+        return check_summary(net)
 
     return Case("constructor", setup, call, expect, tuple(dict.fromkeys(invalid)), check=check, unchanged=False)
 
@@ -1839,6 +1843,234 @@ def est_hidden(kwargs: dict) -> list:
     return [int(value)] if isinstance(value, (int, np.integer)) else [int(v) for v in value]
 
 
+# ---- export (ONNX), summary and repr -----------------------------------------------------------------
+
+# The exported model's outputs against predict's: ≤ 1e-5 (float32) or ≤ 1e-12 (float64), scaled to the
+# outputs' magnitude and to that of the sums a·W + b behind them (see check_exported). float64 gelu runs in onnx's reference evaluator, because ONNX Runtime's Erf is
+# float32-only; that evaluator's Erf computes in float32 (math.erf rounded), hence 1e-6 there.
+EXPORT_TOLERANCE = {np.dtype("float32"): 1e-5, np.dtype("float64"): 1e-12}
+REFERENCE_EVALUATOR_TOLERANCE = 1e-6
+
+
+def parameter_count(sizes: list) -> int:
+    """Σ_l (fan_in·fan_out + fan_out): the entries of every W_l and b_l."""
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+
+def check_summary(net: sg.Network) -> Optional[str]:
+    """repr(net) and net.summary() work and give the parameter count: in all, and per layer in the rows."""
+    count = parameter_count(net.sizes)
+    text = repr(net)
+    if not re.search(rf"\bparameters={count}\b", text):
+        return f"repr gives no parameters={count}: {text[:300]}"
+    table = net.summary()
+    rows = table.splitlines()[2:-2]  # below the header and its rule, above the closing rule and the total
+    if len(rows) != len(net.sizes) - 1 or not all(
+            row.endswith(f" {fan_in * fan_out + fan_out:,}") for row, fan_in, fan_out in zip(rows, net.sizes, net.sizes[1:])):
+        return "summary: the layers' rows do not end with fan_in·fan_out + fan_out each"
+    if f"Total parameters: {count:,} " not in table:
+        return f"summary gives no 'Total parameters: {count:,}'"
+    return None
+
+
+def onnx_outputs(path: str, X: np.ndarray, reference_evaluator: bool) -> np.ndarray:
+    """The exported model's output Y for input X, from ONNX Runtime or from onnx's reference evaluator."""
+    if reference_evaluator:
+        from onnx.reference import ReferenceEvaluator
+        return ReferenceEvaluator(path).run(None, {"X": X})[0]
+    import onnxruntime
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1  # a few rows; the machine is shared
+    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"]).run(None, {"X": X})[0]
+
+
+def largest_sums(net: sg.Network, X: np.ndarray) -> np.ndarray:
+    """Per row of X, the largest Σ_i |a_i w_ij| + |b_j| of any layer (float64): what bounds every partial
+    sum of z = a·W + b in any order of summation, with or without fused multiply-adds."""
+    _, activations = reference.forward(net.weights, net.biases, X, net.hidden, net.output)
+    return np.max([(np.abs(a) @ np.abs(W.astype(np.float64)) + np.abs(b.astype(np.float64))).max(axis=1)
+                   for a, W, b in zip(activations, net.weights, net.biases)], axis=0)
+
+
+def check_exported(net: sg.Network, path: str, X: np.ndarray) -> Optional[str]:
+    """The ONNX model at `path` computes net.predict(X), on the rows where predict's output is finite and
+    no sum a·W + b can overflow the dtype: beyond that, whether a row overflows depends on the order of the
+    additions and on fused multiply-adds (x·w + b finite with one, inf without), which are the BLAS's."""
+    reference_evaluator = net.dtype == np.float64 and "gelu" in net.hidden_activations
+    Y = onnx_outputs(path, X, reference_evaluator)
+    expected = net.predict(X)
+    if not isinstance(Y, np.ndarray) or Y.dtype != expected.dtype or Y.shape != expected.shape:
+        return f"the ONNX model gives {type(Y).__name__} {getattr(Y, 'dtype', '')} {getattr(Y, 'shape', '')}, " \
+               f"predict {expected.dtype} {expected.shape}"
+    tolerance = REFERENCE_EVALUATOR_TOLERANCE if reference_evaluator else EXPORT_TOLERANCE[net.dtype]
+    expected64, Y64 = expected.astype(np.float64), Y.astype(np.float64)
+    with np.errstate(all="ignore"):
+        sums = largest_sums(net, X)
+        representable = sums * (1 + 1e-6) < np.finfo(net.dtype).max  # False where NaN
+        # z's rounding errors are relative to the sums, and e^z (the exp output) makes them relative to y
+        scale = np.maximum(1.0, np.abs(expected64)) * np.maximum(1.0, sums)[:, None]
+        within = np.abs(Y64 - expected64) <= tolerance * scale  # False where Y is NaN
+    wrong = (np.isfinite(expected).all(axis=1) & representable)[:, None] & ~within
+    if wrong.any():
+        row, column = np.argwhere(wrong)[0]
+        runtime = "onnx's reference evaluator" if reference_evaluator else "ONNX Runtime"
+        return (f"{runtime} gives {Y64[row, column]!r} where predict gives {expected64[row, column]!r} "
+                f"(row {row}, output {column}; {int(wrong.sum())} of {wrong.size} outputs beyond {tolerance:g})")
+    return None
+
+
+def folder_state(folder: str) -> dict:
+    """Every file (its bytes) and directory (None) below `folder`, by relative path."""
+    state: dict = {}
+    for root, directories, files in os.walk(folder):
+        for name in directories:
+            state[os.path.relpath(os.path.join(root, name), folder)] = None
+        for name in files:
+            with open(os.path.join(root, name), "rb") as file:
+                state[os.path.relpath(os.path.join(root, name), folder)] = file.read()
+    return state
+
+
+def snapshot_folder(ns: dict) -> None:
+    ns["__folder_before"] = folder_state(ns["folder"])
+
+
+def folder_unchanged(ns: dict) -> Optional[str]:
+    """After a refused export: no file added (no partial or temporary file), none changed or removed."""
+    after = folder_state(ns["folder"])
+    if after != ns["__folder_before"]:
+        before = ns["__folder_before"]
+        changed = sorted(name for name in set(before) | set(after) if before.get(name, 0) != after.get(name, 0))
+        return f"the folder changed: {changed}"
+    return None
+
+
+# (parameters, their code): the initial ones, moderate and wide normal ones, a network trained with its
+# dropout; "edge": zeros but for a few entries near the dtype's largest value, subnormal or −0 (zeros make
+# the sums exact, so that z itself is that near the overflow threshold).
+EXPORT_PARAMETERS = ["initial", "normal", "normal", "wide", "trained", "edge"]
+EDGE_PARAMETERS = {"float32": ["3e38", "-3e38", "1.5e38", "1e-40", "-0.0", "1.0", "-1.0"],
+                   "float64": ["1.7e308", "-1.7e308", "8e307", "1e-310", "-0.0", "1.0", "-1.0"]}
+# X (predict refuses NaN and inf): moderate and wide normal values, huge ones, moderate rows among rows near
+# the dtype's largest value (whose outputs may overflow), and exact values (0, ±1, −0, subnormals) on which
+# the activations' branches meet.
+EXPORT_INPUTS = ["normal", "normal", "wide", "huge", "overflowing rows", "exact"]
+# Valid ways to name the file: (path code, format argument code or None).
+EXPORT_PATHS = [("os.path.join(folder, 'model.onnx')", None), ("os.path.join(folder, 'Model.ONNX')", None),
+                ("pathlib.Path(folder) / 'model.onnx'", None), ("os.path.join(folder, 'model.bin')", "'onnx'"),
+                ("os.path.join(folder, 'model.onnx')", "'onnx'"), ("os.path.join(folder, 'model.onnx')", "None"),
+                ("os.path.join(folder, 'model.onnx')", "np.str_('onnx')")]
+# Hostile calls: (call, expect, names the message must give, further exception types that are right, the
+# file written when the call works). The folder holds model.onnx (b'previous', in some cases), a directory
+# dir.onnx and a read-only directory (root may write there anyway: either answer is right).
+EXPORT_HOSTILE = [
+    ("net.export(os.path.join(folder, 'model.npz'))", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model'))", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx.tmp'))", ERROR, ("format",), (), None),
+    ("net.export('')", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), format='ONNX')", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), format='tflite')", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), format='')", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), format=3)", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), format=b'onnx')", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), format=['onnx'])", ERROR, ("format",), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), format='onnx\\x00')", ERROR, ("format",), (), None),
+    ("net.export(None)", ERROR, (), (), None),
+    ("net.export(None, format='onnx')", ERROR, (), (), None),
+    ("net.export(3.5, format='onnx')", ERROR, (), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), 'onnx', 3)", ERROR, (), (), None),
+    ("net.export(os.path.join(folder, 'model.onnx'), fmt='onnx')", ERROR, (), (), None),
+    # bytes are not among the documented path types: refused or written, both are right
+    ("net.export(os.path.join(folder, 'model.onnx').encode())", EITHER, (), (), "os.path.join(folder, 'model.onnx')"),
+    ("net.export(os.path.join(folder, 'model.onnx').encode(), format='onnx')", EITHER, (), (),
+     "os.path.join(folder, 'model.onnx')"),
+    ("net.export(os.path.join(folder, 'mo\\x00del.onnx'))", ERROR, (), (), None),
+    ("net.export(os.path.join(folder, 'no', 'such', 'model.onnx'))", ERROR, (), (FileNotFoundError,), None),
+    ("net.export(os.path.join(folder, 'dir.onnx'))", ERROR, (), (OSError,), None),
+    ("net.export(os.path.join(folder, 'dir.onnx') + os.sep, format='onnx')", ERROR, (), (OSError,), None),
+    ("net.export(os.path.join(folder, 'new.onnx') + os.sep, format='onnx')", ERROR, (), (OSError,), None),
+    ("net.export(os.path.join(folder, 'model.onnx', 'below.onnx'))", ERROR, (), (OSError,), None),
+    ("net.export(os.path.join(folder, 'x' * 300 + '.onnx'))", ERROR, (), (OSError,), None),
+    ("try:\n    net.export(os.path.join(read_only, 'model.onnx'))\nfinally:\n    os.chmod(read_only, 0o755)",
+     EITHER, (), (PermissionError,), "os.path.join(read_only, 'model.onnx')"),
+]
+
+
+def export_inputs(rng: np.random.Generator, profile: str, rows: int, spec: NetSpec) -> np.ndarray:
+    shape = (rows, spec.inputs)
+    if profile == "exact":
+        tiny = np.finfo(spec.np_dtype).smallest_subnormal
+        return rng.choice(np.array([0.0, -0.0, 1.0, -1.0, tiny, -tiny]), size=shape).astype(spec.dtype)
+    X = rng.normal(scale={"normal": 2.0, "wide": 30.0, "huge": 1e15}.get(profile, 2.0), size=shape)
+    if profile == "overflowing rows":
+        largest = np.finfo(spec.np_dtype).max
+        X[rng.random(rows) < 0.5] *= largest / 8
+        X = np.clip(X, -largest, largest)
+    return X.astype(spec.dtype)
+
+
+@st.composite
+def export_cases(draw) -> Case:
+    """Network.export to ONNX of random valid networks, checked against predict with ONNX Runtime, and
+    hostile export calls that must be refused leaving the folder as it was; summary() and repr give the
+    parameter count."""
+    spec = net_specs(draw, max_layers=5, max_size=6)
+    if integer(draw, 0, 1) == 0:  # dropout: one rate for all hidden layers, or one each
+        hidden_layers = len(spec.sizes) - 2
+        spec.dropout = pick(draw, ["0.5", "0.9", repr([round(0.3 * (l % 3), 1) for l in range(hidden_layers)])])
+    rng = np.random.default_rng(integer(draw, 0, 2**32 - 1))
+    setup = [spec.code(), "import os, pathlib, tempfile", "folder = tempfile.mkdtemp(prefix='sgdswift-fuzz-')"]
+    parameters = pick(draw, EXPORT_PARAMETERS)
+    if parameters in ("normal", "wide"):
+        scale = 1.0 if parameters == "normal" else 4.0
+        setup.append(f"net.parameters[...] = np.random.default_rng({integer(draw, 0, 2**32 - 1)})"
+                     f".normal(scale={scale}, size=net.parameters.size)")
+    elif parameters == "trained":
+        rows = integer(draw, 1, 6)
+        X = rng.normal(size=(rows, spec.inputs)).astype(spec.dtype)
+        Y = rng.integers(0, spec.outputs, size=rows) if spec.outputs > 1 else rng.random((rows, 1)).astype(spec.dtype)
+        setup.append(f"try:\n    net.fit({lit(X)}, {lit(Y)}, epochs=2, batch_size=2, verbose=0)\n"
+                     "except sg.DivergenceError:\n    pass")
+    elif parameters == "edge":
+        count = parameter_count(spec.sizes)
+        entries = {integer(draw, 0, count - 1): pick(draw, EDGE_PARAMETERS[spec.dtype])
+                   for _ in range(integer(draw, 1, 3))}
+        setup += ["net.parameters[...] = 0",
+                  f"net.parameters[{list(entries)}] = [{', '.join(entries.values())}]"]
+    X = export_inputs(rng, pick(draw, EXPORT_INPUTS), integer(draw, 1, 6), spec)
+    setup.append(f"X = {lit(X)}")
+
+    if integer(draw, 0, 3) > 0:
+        path_code, format_code = pick(draw, EXPORT_PATHS)
+        if integer(draw, 0, 3) == 0:  # a file already there is replaced
+            setup.append(f"open({path_code}, 'wb').write(b'previous')")
+        setup.append(f"path = {path_code}")
+        call = "net.export(path)" if format_code is None else f"net.export(path, format={format_code})"
+
+        def check(ns: dict) -> Optional[str]:
+            net, path = ns["net"], os.fspath(ns["path"])
+            if os.listdir(ns["folder"]) != [os.path.basename(path)]:
+                return f"export left {sorted(os.listdir(ns['folder']))} in the folder, not just the model"
+            return check_exported(net, path, ns["X"]) or check_summary(net)
+        return Case("export", "\n".join(setup), call, OK, (), check=check)
+
+    setup += ["os.mkdir(os.path.join(folder, 'dir.onnx'))", "read_only = os.path.join(folder, 'read-only')",
+              "os.mkdir(read_only)", "os.chmod(read_only, 0o555)"]
+    if integer(draw, 0, 1):
+        setup.append("open(os.path.join(folder, 'model.onnx'), 'wb').write(b'previous')")
+    call, expect, names, allowed, written = pick(draw, EXPORT_HOSTILE)
+
+    def check_written(ns: dict) -> Optional[str]:
+        path = eval(written, ns)  # noqa: S307
+        before, after = ns["__folder_before"], folder_state(ns["folder"])
+        name = os.path.relpath(path, ns["folder"])
+        if {k: v for k, v in before.items() if k != name} != {k: v for k, v in after.items() if k != name}:
+            return "export changed other files than the model, or left a temporary file"
+        return check_exported(ns["net"], path, ns["X"]) or check_summary(ns["net"])
+    return Case("export", "\n".join(setup), call, expect, names, allowed, check_written if written else None,
+                prepare=snapshot_folder, refused=folder_unchanged)
+
+
 TARGETS = {
     "constructor": (constructor_cases(), 2),
     "data": (data_cases(), 4),
@@ -1849,6 +2081,7 @@ TARGETS = {
     "callbacks": (callback_cases(), 1),
     "sharing": (sharing_cases(), 1),
     "estimators": (estimator_cases(), 1),
+    "export": (export_cases(), 1),
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -1964,6 +2197,7 @@ class Runner:
         if isinstance(error, case.allowed) and not isinstance(error, (TypeError, ValueError)):
             if not str(error):
                 self.fail(case, "empty message", f"{type(error).__name__} without a message", error)
+            self._check_refused(case, ns, error)
             return
         if not isinstance(error, (TypeError, ValueError)) or isinstance(error, sg.DivergenceError):
             self.fail(case, "wrong exception type", f"{type(error).__name__}: {error}", error)
@@ -1976,11 +2210,14 @@ class Runner:
         if case.unchanged and before is not None and isinstance(net, sg.Network) and \
                 net.parameters.tobytes() != before.tobytes():
             self.fail(case, "refused call changed the network", f"{type(error).__name__}: {error}", error)
+        self._check_refused(case, ns, error)
+
+    def _check_refused(self, case: Case, ns: dict, error: Exception) -> None:
+        """The case's own check of what a refused call must leave as it was (an estimator, a folder)."""
         if case.refused is not None:
             problem = case.refused(ns)
             if problem:
-                self.fail(case, "refused call changed the estimator", f"{problem} ({type(error).__name__}: {error})")
-
+                self.fail(case, "refused call left a change", f"{problem} ({type(error).__name__}: {error})")
     def _check_message(self, case: Case, error: Exception) -> None:
         message = str(error)
         if not message.strip():

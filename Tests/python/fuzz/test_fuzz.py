@@ -25,7 +25,7 @@ SEED = int(os.environ.get("SGDSWIFT_FUZZ_SEED", "0"))
 # Relative share of the budget per target (the driver's TARGETS weights, kept here so that collecting
 # this file needs neither hypothesis nor the driver).
 WEIGHTS = {"constructor": 2, "data": 4, "fit_options": 2, "optimizer": 2, "files": 1, "threads": 1, "callbacks": 1,
-           "sharing": 1, "estimators": 1}
+           "sharing": 1, "estimators": 1, "export": 1}
 
 
 def budget(target: str) -> int:
@@ -54,6 +54,8 @@ def test_fuzz(target, tmp_path):
         import hypothesis  # noqa: F401
     except ImportError:
         pytest.fail("the fuzz tests need hypothesis: pip install hypothesis")
+    if target == "export":  # it runs the exported models
+        pytest.importorskip("onnxruntime", reason="the export target needs onnxruntime: pip install onnxruntime")
     examples = budget(target)
     log = tmp_path / "last_case.py"
     command = [sys.executable, str(DRIVER), "--examples", str(examples), "--seed", str(SEED), "--target", target,
