@@ -684,7 +684,10 @@ class Network:
         """Writes the inference graph — what `predict` computes — to `path` as an ONNX model (opset 20),
         atomically as `save` writes: input "X" of shape (batch, inputs), output "Y" (batch, outputs),
         both of the network's dtype; per layer a Gemm a_prev·W_l + b_l and the layer's activation with
-        ONNX's own op (Sigmoid, Relu, Tanh, Identity, Softmax over each row, Exp). `format` is "onnx",
+        ONNX's own op (Sigmoid, Relu, Tanh, Identity, Softmax over each row, Exp) or built from ONNX ops
+        that ONNX Runtime runs in both dtypes: leaky_relu max(z, 0.01z), elu where(z > 0, z, e^z − 1),
+        softplus max(z, 0) + log(1 + e^−|z|), silu z·Sigmoid(z), gelu (z/2)(1 + Erf(z/√2)) (ONNX Runtime has
+        Erf for float32 only: a float64 gelu network's model is valid ONNX it cannot run). `format` is "onnx",
         or None to infer it from the file name's ".onnx". Needs the `onnx` package
         (`pip install onnx`, or `pip install sgdswift[onnx]`); the graph is checked with
         `onnx.checker` before it is written. Run it with e.g. onnxruntime:
