@@ -120,3 +120,18 @@ def test_estimators_export_their_network(tmp_path, rng):
                                atol=1e-12)
     with pytest.raises(exceptions.NotFittedError):
         estimators.MLPRegressor().export(tmp_path / "unfitted.onnx")
+
+
+@pytest.mark.parametrize("path, format, error, message", [
+    (None, None, TypeError, "path: expected a file name"),
+    (None, "onnx", TypeError, "path: expected a file name"),
+    (b"net.onnx", None, TypeError, "path: expected a file name"),
+    ("net.onnx", ["onnx"], TypeError, "format: expected 'onnx' or None, got list"),
+])
+def test_export_names_the_wrong_argument(tmp_path, path, format, error, message):
+    net = sg.Network([2, 3, 1], dtype="float64", seed=0)
+    with pytest.raises(error, match=message):
+        net.export(path, format=format)
+    with pytest.raises(TypeError, match="path: expected a file name"):
+        net.save(None)
+    assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import sys
 from typing import Any, Optional, Sequence, Union
 
@@ -148,6 +149,13 @@ def tolerance(value: Any, name: str, *, positive: bool) -> float:
     if converted is None or not math.isfinite(converted) or converted < 0 or (positive and converted == 0):
         raise ValueError(f"{name}: expected a finite number {'above' if positive else '≥'} 0, got {value!r}")
     return converted
+
+
+def file_path(value: Any, name: str = "path") -> Any:
+    """A file name to write: a str or an os.PathLike of str (what `open` takes, bytes aside)."""
+    if not isinstance(value, (str, os.PathLike)) or isinstance(os.fspath(value), bytes):
+        raise TypeError(f"{name}: expected a file name (str or os.PathLike), got {_kind(value)}")
+    return value
 
 
 def one_of(value: Any, name: str, options: Sequence[Any]) -> Any:

@@ -10,8 +10,9 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from . import _core
-from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, dropout_rates, flag, float_dtype, hidden_activations,
-                      integer, is_sparse, numeric_array, one_of, pair, rate_schedule, real, sample_weights, sparse_rows)
+from ._checks import (DTYPES, INT64_MAX, MAX_EPOCHS, SparseRows, dropout_rates, file_path, flag, float_dtype,
+                      hidden_activations, integer, is_sparse, numeric_array, one_of, pair, rate_schedule, real,
+                      sample_weights, sparse_rows)
 from ._checks import name as check_name
 from ._files import PathLike, read_npz, write_atomically, write_npz
 from ._history import RECORD_FIELDS, History, epoch_logs
@@ -672,7 +673,7 @@ class Network:
         """Writes the model to `path` (an .npz archive without pickles), atomically: a temporary file in
         the same directory, flushed to disk, then renamed over `path`. `hidden` is stored as given: a
         name (as every version wrote it) or a list of names, one per hidden layer."""
-        write_npz(path, dict(
+        write_npz(file_path(path), dict(
             format=np.array(_FILE_FORMAT), version=np.array(_FILE_VERSION), sizes=np.array(self._sizes, dtype=np.int64),
             hidden=np.array(self._names["hidden"], dtype=str), output=np.array(self.output), loss=np.array(self.loss_name),
             init=np.array(self.init), dtype=np.array(str(self._dtype)), seed=np.array(self._seed, dtype=np.uint64),
@@ -692,11 +693,14 @@ class Network:
         (`pip install onnx`, or `pip install sgdswift[onnx]`); the graph is checked with
         `onnx.checker` before it is written. Run it with e.g. onnxruntime:
         `onnxruntime.InferenceSession(path).run(None, {"X": X})[0]`."""
+        file_path(path)
         if format is None:
             if not str(path).lower().endswith(".onnx"):
                 raise ValueError(f"format: cannot tell the format from the file name {str(path)!r}; name it "
                                  f"'….onnx' or pass format='onnx'")
             format = "onnx"
+        if not isinstance(format, str):
+            raise TypeError(f"format: expected 'onnx' or None, got {type(format).__name__}")
         one_of(format, "format", ("onnx",))
         try:
             from . import _onnx
