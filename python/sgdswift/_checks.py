@@ -151,6 +151,17 @@ def tolerance(value: Any, name: str, *, positive: bool) -> float:
     return converted
 
 
+def array_of_shape(value: Any, name: str, shape: tuple) -> np.ndarray:
+    """value as an array (not copied when it is one), refusing what NumPy cannot make one of (ragged nested
+    lists and the like) with a ValueError naming `name` and the `shape` expected; the shape itself is the
+    caller's to check."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name}: expected an array of shape {shape}, got {type(value).__name__} that is not one "
+                         f"({error})") from None
+
+
 def file_path(value: Any, name: str = "path") -> Any:
     """A file name to write: a str or an os.PathLike of str (what `open` takes, bytes aside)."""
     if not isinstance(value, (str, os.PathLike)) or isinstance(os.fspath(value), bytes):

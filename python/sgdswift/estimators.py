@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypeVar, Un
 
 import numpy as np
 
-from ._checks import (MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, check_parameters, check_value,
-                      is_sparse, sample_weights)
+from ._checks import (MAX_EPOCHS, Boolean, Infinity, InstanceOf, Interval, Options, array_of_shape, check_parameters,
+                      check_value, is_sparse, sample_weights)
 from ._network import DivergenceError, Network, load
 from .callbacks import Plateau
 from .optim import LBFGS, SGD, Optimizer, _ScikitLearnAdam
@@ -390,11 +390,7 @@ class _BaseMLP(BaseEstimator):
         dtype = self.network_.dtype
         arrays = []
         for i, (value, target) in enumerate(zip(values, targets)):
-            try:
-                array = np.asarray(value)
-            except (TypeError, ValueError) as error:  # ragged nested lists and the like
-                raise ValueError(f"{name}[{i}]: expected an array of shape {target.shape}, got {type(value).__name__} "
-                                 f"that is not one ({error})") from None
+            array = array_of_shape(value, f"{name}[{i}]", target.shape)
             if array.dtype.kind not in "iuf":
                 raise ValueError(f"{name}[{i}]: expected real numbers (the network is {dtype}), got dtype {array.dtype}")
             if array.shape != target.shape:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from . import _core
-from ._checks import DTYPES, MAX_EPOCHS, flag, integer, pair, real
+from ._checks import DTYPES, MAX_EPOCHS, array_of_shape, flag, integer, pair, real
 
 
 class Optimizer:
@@ -127,11 +127,7 @@ class Optimizer:
                 raise ValueError(f"parameters[{i}]: must be C-contiguous and writable to be updated in place")
         converted = []
         for i, (p, g) in enumerate(zip(parameters, gradients)):
-            try:
-                g = np.asarray(g)
-            except (ValueError, TypeError) as error:  # ragged nested lists and the like
-                raise ValueError(f"gradients[{i}]: expected an array of shape {p.shape}, got {type(g).__name__} "
-                                 f"that is not one ({error})") from None
+            g = array_of_shape(g, f"gradients[{i}]", p.shape)
             if g.shape != p.shape:
                 raise ValueError(f"gradients[{i}]: expected shape {p.shape} like parameters[{i}], got {g.shape}")
             if g.dtype.kind not in "biuf":
